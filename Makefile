@@ -1,0 +1,149 @@
+# Flat Makefile: src/common -> libp2p.a; src/<prog>/*.cc -> ./<prog>;
+# test/unit + test/integration -> two Catch2 binaries sharing one main.
+#
+#   make                 build every program whose sources exist
+#   make test            unit tests, then integration tests (real processes)
+#   make test SANITIZE=address,undefined
+#   make demo | bench | bench-index | bench-peer | fuzz | install | clean
+
+CXX      ?= g++
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SANITIZE ?=
+
+WARN     := -Wall -Wextra -Wpedantic -Werror
+OPT      := -O2 -g
+SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+BUILD    ?= build$(if $(SANITIZE),-san)
+# Sanitized binaries stay out of the top of the tree so they never replace
+# the ones users run.
+BINDIR   ?= $(if $(SANITIZE),$(BUILD)/bin,.)
+
+PKGS     := libevent libevent_pthreads libsodium
+# Recursive (=) so they are evaluated after `deps` has run on a fresh machine.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS := -Iinclude -MMD -MP
+CXXFLAGS := -std=c++20 $(OPT) $(WARN) $(SANFLAGS)
+LDFLAGS  := $(SANFLAGS)
+LDLIBS   := -lpthread
+
+CATCH_HEADER := /usr/include/catch2/catch.hpp
+DEPS_OK := $(shell command -v pkg-config >/dev/null 2>&1 && \
+             pkg-config --exists $(PKGS) 2>/dev/null && \
+             test -f $(CATCH_HEADER) && echo yes)
+DEPS_STEP := $(if $(DEPS_OK),,deps)
+
+COMMON_SRC := $(wildcard src/common/*.cc)
+COMMON_OBJ := $(COMMON_SRC:%.cc=$(BUILD)/%.o)
+LIBP2P     := $(BUILD)/libp2p.a
+
+ALL_PROGS := $(sort $(patsubst src/%/main.cc,%,$(wildcard src/*/main.cc)))
+# PROGS=indexd builds and tests one program alone (its tests are named
+# test/*/PROG-*.cc; the rest are common).
+PROGS ?= $(ALL_PROGS)
+OTHER_PROGS := $(filter-out $(PROGS),$(ALL_PROGS))
+only_ours = $(filter-out $(foreach p,$(OTHER_PROGS),test/$(1)/$(p)-%),$(wildcard test/$(1)/*.cc))
+BINS  := $(PROGS:%=$(BINDIR)/%)
+
+# Per-program objects except main.o go into a per-program archive, so unit
+# tests can link the pure modules (options, chunk-plan, peer-table...).
+define prog_rules
+$(1)_SRC := $$(wildcard src/$(1)/*.cc)
+$(1)_OBJ := $$($(1)_SRC:%.cc=$(BUILD)/%.o)
+$(1)_LIB := $(BUILD)/lib$(1).a
+$$($(1)_LIB): $$(filter-out %/main.o,$$($(1)_OBJ))
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(BINDIR)/$(1): $(BUILD)/src/$(1)/main.o $$($(1)_LIB) $(LIBP2P)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+PROG_LIBS := $(PROGS:%=$(BUILD)/lib%.a)
+
+UNIT_SRC  := $(call only_ours,unit)
+UNIT_OBJ  := $(UNIT_SRC:%.cc=$(BUILD)/%.o)
+INTEG_SRC := $(call only_ours,integration)
+INTEG_OBJ := $(INTEG_SRC:%.cc=$(BUILD)/%.o)
+CATCH_MAIN := $(BUILD)/test/catch-main.o
+UNIT_BIN  := $(BUILD)/unit-tests
+INTEG_BIN := $(BUILD)/integration-tests
+
+TOOL_SRC := $(wildcard tools/*.cc)
+TOOL_BIN := $(TOOL_SRC:tools/%.cc=$(BUILD)/tools/%)
+
+ALL_OBJ := $(COMMON_OBJ) $(foreach p,$(PROGS),$($(p)_OBJ)) $(UNIT_OBJ) $(INTEG_OBJ) $(CATCH_MAIN)
+
+.PHONY: all deps test unit integration demo bench bench-index bench-peer fuzz install clean
+.DEFAULT_GOAL := all
+
+all: $(BINS) $(TOOL_BIN)
+
+deps:
+	@tools/install-deps.sh
+
+$(ALL_OBJ) $(TOOL_BIN): | $(DEPS_STEP)
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(PKG_CFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(CATCH_MAIN): test/catch-main.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(LIBP2P): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tools/%: tools/%.cc $(LIBP2P)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(PKG_CFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
+
+$(UNIT_BIN): $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBP2P)
+	$(CXX) $(LDFLAGS) -o $@ $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
+
+$(INTEG_BIN): $(CATCH_MAIN) $(INTEG_OBJ) $(LIBP2P)
+	$(CXX) $(LDFLAGS) -o $@ $(CATCH_MAIN) $(INTEG_OBJ) $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+# Integration tests find the programs under test through P2P_BIN_DIR.
+integration: $(INTEG_BIN) $(BINS) $(TOOL_BIN)
+	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) $(INTEG_BIN)
+
+# Unit tests first, then the integration tests, never interleaved.
+test: $(UNIT_BIN) $(INTEG_BIN) $(BINS) $(TOOL_BIN)
+	$(UNIT_BIN)
+	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) $(INTEG_BIN)
+
+demo: all
+	tools/demo.sh
+
+bench-index: all
+	tools/bench-index.sh
+
+bench-peer: all
+	tools/bench-peer.sh
+
+bench: all
+	tools/bench.sh
+
+fuzz:
+	tools/fuzz.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8
+
+clean:
+	rm -rf build build-san $(PROGS:%=./%)
+
+-include $(ALL_OBJ:.o=.d)

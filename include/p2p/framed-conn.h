@@ -1,0 +1,98 @@
+// A bufferevent speaking our frames: pulls bytes, decodes, drains what was
+// consumed, and hands each message to its owner. Every way a connection
+// ends (EOF, socket error, timeout, bad frame, owner's choice) goes through
+// one close(reason) path, which calls on_close exactly once. The owner must
+// not delete the FramedConn from inside a callback: park it and free it on
+// the next turn of the loop (defer_delete below).
+#pragma once
+
+#include "p2p/codec.h"
+#include "p2p/ev.h"
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace p2p {
+
+class FramedConn {
+public:
+	struct Callbacks {
+		// A decoded message. May call send/close/expect_raw.
+		std::function<void(Message&)> on_message;
+		// Raw bytes following a ChunkData frame, after expect_raw(n); called
+		// until n bytes have been delivered. The span is valid only during
+		// the call.
+		std::function<void(std::span<const std::byte>)> on_raw;
+		// Output fell to or below the write low-water mark.
+		std::function<void()> on_drained;
+		// The connection is over; `reason` is for the log.
+		std::function<void(const std::string& reason)> on_close;
+		// Connect finished (only for connect()).
+		std::function<void()> on_connected;
+	};
+
+	// Takes ownership of `fd` (an accepted socket).
+	FramedConn(event_base* base, evutil_socket_t fd, Callbacks cb);
+	// Starts a non-blocking connect; on_connected or on_close follows.
+	FramedConn(event_base* base, const sockaddr* addr, int addrlen, Callbacks cb);
+	FramedConn(const FramedConn&) = delete;
+	FramedConn& operator=(const FramedConn&) = delete;
+	~FramedConn();
+
+	// Closes when no whole frame arrives for this long (0: never).
+	void set_idle_timeout(double seconds);
+	// on_drained fires when output is at or below this many bytes.
+	void set_write_low_water(std::size_t bytes);
+
+	void send(const Message& msg);
+	// Appends bytes as they are (for a prepared frame).
+	void send_raw(const void* data, std::size_t len);
+	// Sends an Error frame, stops reading, and closes once it is written.
+	void fail(ErrorCode code, const std::string& text);
+	// Closes now, dropping unsent output. Idempotent.
+	void close(const std::string& reason);
+	// After a ChunkData frame: the next `n` bytes go to on_raw.
+	void expect_raw(std::size_t n) { raw_left_ = n; }
+
+	bool closed() const { return closed_; }
+	std::size_t output_length() const;
+	bufferevent* bev() const { return bev_.get(); }
+	const std::string& peer_name() const { return peer_name_; }
+	std::uint64_t frames_in() const { return frames_in_; }
+
+private:
+	static void read_cb(bufferevent*, void* self);
+	static void write_cb(bufferevent*, void* self);
+	static void event_cb(bufferevent*, short what, void* self);
+	void on_read();
+	void on_write();
+	void on_event(short what);
+	void setup();
+	bool deliver_raw(evbuffer* in);
+
+	Callbacks cb_;
+	std::string peer_name_;
+	std::string fail_reason_;
+	std::vector<std::byte> scratch_;
+	std::size_t raw_left_ = 0;
+	std::uint64_t frames_in_ = 0;
+	bool closed_ = false;
+	bool closing_after_flush_ = false;
+	double idle_timeout_ = 0;
+	BufferEventPtr bev_; // last: freed first
+};
+
+// Frees `obj` on the next turn of the loop, when no callback of its is on
+// the stack.
+template <typename T>
+void defer_delete(event_base* base, std::unique_ptr<T> obj)
+{
+	auto* raw = obj.release();
+	event_base_once(
+		base, -1, EV_TIMEOUT, [](evutil_socket_t, short, void* p) { std::unique_ptr<T>(static_cast<T*>(p)); }, raw,
+		nullptr);
+}
+
+} // namespace p2p

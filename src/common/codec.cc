@@ -1,0 +1,596 @@
+// Frame and message encoding. Every read is bounds-checked against the
+// payload, and every count is checked against the bytes left before anything
+// is reserved, so a hostile frame cannot make us allocate more than it sent.
+#include "p2p/codec.h"
+
+#include "p2p/names.h"
+
+#include <cassert>
+#include <cstring>
+
+namespace p2p {
+namespace {
+
+constexpr std::size_t kMaxStatKey = 64;
+constexpr std::size_t kPeerHoldingSize = 16 + 2 + 8 + kHashSize;
+constexpr std::size_t kMinFileEntry = file_entry_wire_size(1);
+
+class Writer {
+public:
+	explicit Writer(std::vector<std::byte>& out) : out_(out) {}
+
+	void u8(std::uint8_t v) { out_.push_back(std::byte{v}); }
+	void u16(std::uint16_t v)
+	{
+		u8(static_cast<std::uint8_t>(v >> 8));
+		u8(static_cast<std::uint8_t>(v));
+	}
+	void u32(std::uint32_t v)
+	{
+		u16(static_cast<std::uint16_t>(v >> 16));
+		u16(static_cast<std::uint16_t>(v));
+	}
+	void u64(std::uint64_t v)
+	{
+		u32(static_cast<std::uint32_t>(v >> 32));
+		u32(static_cast<std::uint32_t>(v));
+	}
+	void raw(const void* p, std::size_t n)
+	{
+		auto b = static_cast<const std::byte*>(p);
+		out_.insert(out_.end(), b, b + n);
+	}
+	void str(const std::string& s)
+	{
+		assert(s.size() <= 0xffff);
+		u16(static_cast<std::uint16_t>(s.size()));
+		raw(s.data(), s.size());
+	}
+	void hash(const Hash& h) { raw(h.data(), h.size()); }
+	void count(std::size_t n) { u32(static_cast<std::uint32_t>(n)); }
+
+private:
+	std::vector<std::byte>& out_;
+};
+
+// Reads a payload. The first failure sticks: later reads return zeros and
+// the caller checks ok() once at the end.
+class Reader {
+public:
+	explicit Reader(std::span<const std::byte> in) : in_(in) {}
+
+	bool ok() const { return error_ == ErrorCode::None; }
+	ErrorCode error() const { return error_; }
+	const char* why() const { return why_; }
+	std::size_t left() const { return in_.size() - pos_; }
+	bool done() const { return ok() && pos_ == in_.size(); }
+
+	void fail(ErrorCode code, const char* why)
+	{
+		if (ok()) {
+			error_ = code;
+			why_ = why;
+		}
+	}
+
+	std::uint8_t u8()
+	{
+		if (!need(1))
+			return 0;
+		return static_cast<std::uint8_t>(in_[pos_++]);
+	}
+	// Operands of | are unsequenced, so the high part is read first by name.
+	std::uint16_t u16()
+	{
+		std::uint16_t hi = u8();
+		return static_cast<std::uint16_t>(hi << 8 | u8());
+	}
+	std::uint32_t u32()
+	{
+		std::uint32_t hi = u16();
+		return hi << 16 | u16();
+	}
+	std::uint64_t u64()
+	{
+		std::uint64_t hi = u32();
+		return hi << 32 | u32();
+	}
+
+	void raw(void* p, std::size_t n)
+	{
+		if (!need(n))
+			return;
+		std::memcpy(p, in_.data() + pos_, n);
+		pos_ += n;
+	}
+	Hash hash()
+	{
+		Hash h{};
+		raw(h.data(), h.size());
+		return h;
+	}
+	std::string str(std::size_t max)
+	{
+		std::size_t n = u16();
+		if (n > max) {
+			fail(ErrorCode::Malformed, "string longer than its limit");
+			return {};
+		}
+		if (!need(n))
+			return {};
+		std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
+		pos_ += n;
+		return s;
+	}
+	std::string name()
+	{
+		std::string s = str(kMaxName);
+		if (ok() && !is_safe_name(s))
+			fail(ErrorCode::BadName, name_problem(s));
+		return s;
+	}
+	// A count of items of at least `min_size` bytes each, checked against
+	// both the limit and the bytes actually left.
+	std::uint32_t count(std::uint32_t limit, std::size_t min_size)
+	{
+		std::uint32_t n = u32();
+		if (n > limit)
+			fail(ErrorCode::Malformed, "count above its limit");
+		else if (static_cast<std::uint64_t>(n) * min_size > left())
+			fail(ErrorCode::Malformed, "count larger than the payload");
+		return ok() ? n : 0;
+	}
+
+private:
+	bool need(std::size_t n)
+	{
+		if (!ok())
+			return false;
+		if (left() < n) {
+			fail(ErrorCode::Malformed, "payload shorter than its fields");
+			return false;
+		}
+		return true;
+	}
+
+	std::span<const std::byte> in_;
+	std::size_t pos_ = 0;
+	ErrorCode error_ = ErrorCode::None;
+	const char* why_ = "";
+};
+
+void put(Writer& w, const FileEntry& f)
+{
+	w.str(f.name);
+	w.u64(f.size);
+	w.hash(f.hash);
+}
+
+FileEntry get_file(Reader& r)
+{
+	FileEntry f;
+	f.name = r.name();
+	f.size = r.u64();
+	f.hash = r.hash();
+	return f;
+}
+
+void put_body(Writer& w, const Register& m)
+{
+	w.u16(m.port);
+	w.count(m.files.size());
+	for (const auto& f : m.files)
+		put(w, f);
+}
+void put_body(Writer& w, const Update& m)
+{
+	w.count(m.added.size());
+	for (const auto& f : m.added)
+		put(w, f);
+	w.count(m.removed.size());
+	for (const auto& n : m.removed)
+		w.str(n);
+}
+void put_body(Writer&, const Unregister&) {}
+void put_body(Writer& w, const Lookup& m) { w.str(m.name); }
+void put_body(Writer& w, const LookupReply& m)
+{
+	w.str(m.name);
+	w.count(m.peers.size());
+	for (const auto& p : m.peers) {
+		w.raw(p.host.data(), p.host.size());
+		w.u16(p.port);
+		w.u64(p.size);
+		w.hash(p.hash);
+	}
+}
+void put_body(Writer& w, const List& m)
+{
+	w.str(m.after);
+	w.u32(m.limit);
+}
+void put_body(Writer& w, const ListReply& m)
+{
+	w.u8(m.more ? 1 : 0);
+	w.count(m.entries.size());
+	for (const auto& e : m.entries) {
+		w.str(e.name);
+		w.u64(e.size);
+		w.hash(e.hash);
+		w.u32(e.peers);
+	}
+}
+void put_body(Writer&, const Stats&) {}
+void put_body(Writer& w, const StatsReply& m)
+{
+	w.count(m.counters.size());
+	for (const auto& [key, value] : m.counters) {
+		w.str(key);
+		w.u64(value);
+	}
+}
+void put_body(Writer& w, const Ping& m) { w.u64(m.token); }
+void put_body(Writer& w, const Pong& m) { w.u64(m.token); }
+void put_body(Writer& w, const Ok& m) { w.u8(static_cast<std::uint8_t>(m.of)); }
+void put_body(Writer& w, const Error& m)
+{
+	w.u16(static_cast<std::uint16_t>(m.code));
+	w.u32(m.ref);
+	w.str(m.text.size() > kMaxMessageText ? m.text.substr(0, kMaxMessageText) : m.text);
+}
+void put_body(Writer& w, const ManifestRequest& m)
+{
+	w.str(m.name);
+	w.u32(m.first_chunk);
+}
+void put_body(Writer& w, const Manifest& m)
+{
+	w.str(m.name);
+	w.u64(m.size);
+	w.u32(m.chunk_size);
+	w.hash(m.content_hash);
+	w.u32(m.chunk_count);
+	w.u32(m.first_chunk);
+	w.count(m.chunk_hashes.size());
+	for (const auto& h : m.chunk_hashes)
+		w.hash(h);
+}
+void put_body(Writer& w, const ChunkRequest& m)
+{
+	w.u32(m.id);
+	w.str(m.name);
+	w.hash(m.content_hash);
+	w.u64(m.offset);
+	w.u32(m.length);
+}
+void put_body(Writer& w, const ChunkData& m)
+{
+	w.u32(m.id);
+	w.u64(m.offset);
+	w.u32(m.length);
+}
+
+Message get_register(Reader& r)
+{
+	Register m;
+	m.port = r.u16();
+	std::uint32_t n = r.count(UINT32_MAX, kMinFileEntry);
+	m.files.reserve(n);
+	for (std::uint32_t i = 0; i < n && r.ok(); i++)
+		m.files.push_back(get_file(r));
+	if (r.ok() && m.port == 0)
+		r.fail(ErrorCode::Malformed, "register with port 0");
+	return m;
+}
+
+Message get_update(Reader& r)
+{
+	Update m;
+	std::uint32_t n = r.count(UINT32_MAX, kMinFileEntry);
+	m.added.reserve(n);
+	for (std::uint32_t i = 0; i < n && r.ok(); i++)
+		m.added.push_back(get_file(r));
+	n = r.count(UINT32_MAX, 3);
+	m.removed.reserve(n);
+	for (std::uint32_t i = 0; i < n && r.ok(); i++)
+		m.removed.push_back(r.name());
+	return m;
+}
+
+Message get_lookup_reply(Reader& r)
+{
+	LookupReply m;
+	m.name = r.name();
+	std::uint32_t n = r.count(kMaxLookupPeers, kPeerHoldingSize);
+	m.peers.resize(n);
+	for (auto& p : m.peers) {
+		r.raw(p.host.data(), p.host.size());
+		p.port = r.u16();
+		p.size = r.u64();
+		p.hash = r.hash();
+	}
+	return m;
+}
+
+Message get_list(Reader& r)
+{
+	List m;
+	m.after = r.str(kMaxName);
+	m.limit = r.u32();
+	if (r.ok() && (m.limit == 0 || m.limit > kMaxListPage))
+		r.fail(ErrorCode::Malformed, "list limit outside 1..4096");
+	return m;
+}
+
+Message get_list_reply(Reader& r)
+{
+	ListReply m;
+	std::uint8_t more = r.u8();
+	if (more > 1)
+		r.fail(ErrorCode::Malformed, "list 'more' flag not 0 or 1");
+	m.more = more == 1;
+	std::uint32_t n = r.count(kMaxListPage, 3 + 8 + kHashSize + 4);
+	m.entries.reserve(n);
+	for (std::uint32_t i = 0; i < n && r.ok(); i++) {
+		ListEntry e;
+		e.name = r.name();
+		e.size = r.u64();
+		e.hash = r.hash();
+		e.peers = r.u32();
+		m.entries.push_back(std::move(e));
+	}
+	return m;
+}
+
+Message get_stats_reply(Reader& r)
+{
+	StatsReply m;
+	std::uint32_t n = r.count(kMaxStats, 2 + 8);
+	m.counters.reserve(n);
+	for (std::uint32_t i = 0; i < n && r.ok(); i++) {
+		std::string key = r.str(kMaxStatKey);
+		std::uint64_t value = r.u64();
+		m.counters.emplace_back(std::move(key), value);
+	}
+	return m;
+}
+
+Message get_ok(Reader& r)
+{
+	Ok m;
+	std::uint8_t of = r.u8();
+	if (of != static_cast<std::uint8_t>(MsgType::Register) && of != static_cast<std::uint8_t>(MsgType::Update) &&
+	    of != static_cast<std::uint8_t>(MsgType::Unregister))
+		r.fail(ErrorCode::Malformed, "ok for a message that is not acknowledged");
+	m.of = static_cast<MsgType>(of);
+	return m;
+}
+
+Message get_error(Reader& r)
+{
+	Error m;
+	m.code = static_cast<ErrorCode>(r.u16());
+	m.ref = r.u32();
+	m.text = r.str(kMaxMessageText);
+	return m;
+}
+
+Message get_manifest(Reader& r)
+{
+	Manifest m;
+	m.name = r.name();
+	m.size = r.u64();
+	m.chunk_size = r.u32();
+	m.content_hash = r.hash();
+	m.chunk_count = r.u32();
+	m.first_chunk = r.u32();
+	if (r.ok() && (m.chunk_size == 0 || m.chunk_size > kMaxChunkLength))
+		r.fail(ErrorCode::Malformed, "manifest chunk size outside 1..16 MiB");
+	else if (r.ok() && static_cast<std::uint64_t>(m.chunk_count) != (m.size + m.chunk_size - 1) / m.chunk_size)
+		r.fail(ErrorCode::Malformed, "manifest chunk count does not match size");
+	std::uint32_t n = r.count(kMaxManifestPage, kHashSize);
+	if (r.ok() && static_cast<std::uint64_t>(m.first_chunk) + n > m.chunk_count)
+		r.fail(ErrorCode::Malformed, "manifest page beyond the last chunk");
+	m.chunk_hashes.resize(r.ok() ? n : 0);
+	for (auto& h : m.chunk_hashes)
+		h = r.hash();
+	return m;
+}
+
+Message get_chunk_request(Reader& r)
+{
+	ChunkRequest m;
+	m.id = r.u32();
+	m.name = r.name();
+	m.content_hash = r.hash();
+	m.offset = r.u64();
+	m.length = r.u32();
+	if (r.ok() && m.length > kMaxChunkLength)
+		r.fail(ErrorCode::BadRange, "chunk request longer than 16 MiB");
+	return m;
+}
+
+Message get_chunk_data(Reader& r)
+{
+	ChunkData m;
+	m.id = r.u32();
+	m.offset = r.u64();
+	m.length = r.u32();
+	if (r.ok() && m.length > kMaxChunkLength)
+		r.fail(ErrorCode::BadRange, "chunk data longer than 16 MiB");
+	return m;
+}
+
+Message get_payload(MsgType type, Reader& r)
+{
+	switch (type) {
+	case MsgType::Register: return get_register(r);
+	case MsgType::Update: return get_update(r);
+	case MsgType::Unregister: return Unregister{};
+	case MsgType::Lookup: return Lookup{r.name()};
+	case MsgType::LookupReply: return get_lookup_reply(r);
+	case MsgType::List: return get_list(r);
+	case MsgType::ListReply: return get_list_reply(r);
+	case MsgType::Stats: return Stats{};
+	case MsgType::StatsReply: return get_stats_reply(r);
+	case MsgType::Ping: return Ping{r.u64()};
+	case MsgType::Pong: return Pong{r.u64()};
+	case MsgType::Ok: return get_ok(r);
+	case MsgType::Error: return get_error(r);
+	case MsgType::ManifestRequest: {
+		ManifestRequest m;
+		m.name = r.name();
+		m.first_chunk = r.u32();
+		return m;
+	}
+	case MsgType::Manifest: return get_manifest(r);
+	case MsgType::ChunkRequest: return get_chunk_request(r);
+	case MsgType::ChunkData: return get_chunk_data(r);
+	}
+	r.fail(ErrorCode::UnknownType, "unknown message type");
+	return Unregister{};
+}
+
+bool known_type(std::uint8_t t)
+{
+	return (t >= 0x01 && t <= 0x0b) || t == 0x0e || t == 0x0f || (t >= 0x20 && t <= 0x23);
+}
+
+Decoded bad(ErrorCode code, const char* why)
+{
+	Decoded d;
+	d.status = DecodeStatus::Bad;
+	d.error = code;
+	d.why = why;
+	return d;
+}
+
+} // namespace
+
+MsgType type_of(const Message& msg)
+{
+	static constexpr MsgType types[] = {
+		MsgType::Register,   MsgType::Update,      MsgType::Unregister, MsgType::Lookup,
+		MsgType::LookupReply, MsgType::List,       MsgType::ListReply,  MsgType::Stats,
+		MsgType::StatsReply, MsgType::Ping,        MsgType::Pong,       MsgType::Ok,
+		MsgType::Error,      MsgType::ManifestRequest, MsgType::Manifest, MsgType::ChunkRequest,
+		MsgType::ChunkData,
+	};
+	static_assert(std::size(types) == std::variant_size_v<Message>);
+	return types[msg.index()];
+}
+
+Decoded check_header(std::span<const std::byte> bytes, FrameHeader& out)
+{
+	auto at = [&](std::size_t i) { return static_cast<std::uint8_t>(bytes[i]); };
+	// Judge a partial header as far as it goes, so garbage is refused at
+	// its first byte instead of after a stall.
+	if (bytes.size() >= 1 && at(0) != (kMagic >> 8))
+		return bad(ErrorCode::BadMagic, "bad magic");
+	if (bytes.size() >= 2 && at(1) != (kMagic & 0xff))
+		return bad(ErrorCode::BadMagic, "bad magic");
+	if (bytes.size() >= 3 && at(2) != kVersion)
+		return bad(ErrorCode::BadVersion, "unsupported protocol version");
+	if (bytes.size() >= 4 && !known_type(at(3)))
+		return bad(ErrorCode::UnknownType, "unknown message type");
+	if (bytes.size() < kHeaderSize)
+		return {};
+	std::uint32_t len = static_cast<std::uint32_t>(at(4)) << 24 | at(5) << 16 | at(6) << 8 | at(7);
+	if (len > kMaxPayload)
+		return bad(ErrorCode::TooLarge, "frame larger than 1 MiB");
+	out = {static_cast<MsgType>(at(3)), len};
+	Decoded d;
+	d.status = DecodeStatus::Ok;
+	d.consumed = kHeaderSize;
+	return d;
+}
+
+Decoded decode(std::span<const std::byte> bytes)
+{
+	FrameHeader h{};
+	Decoded d = check_header(bytes, h);
+	if (d.status != DecodeStatus::Ok)
+		return d;
+	if (bytes.size() < kHeaderSize + h.length)
+		return {};
+	Reader r(bytes.subspan(kHeaderSize, h.length));
+	Message msg = get_payload(h.type, r);
+	if (r.ok() && !r.done())
+		r.fail(ErrorCode::Malformed, "trailing bytes after the message");
+	if (!r.ok())
+		return bad(r.error(), r.why());
+	d.consumed = kHeaderSize + h.length;
+	d.message = std::move(msg);
+	return d;
+}
+
+void encode(const Message& msg, std::vector<std::byte>& out)
+{
+	std::size_t start = out.size();
+	Writer w(out);
+	w.u16(kMagic);
+	w.u8(kVersion);
+	w.u8(static_cast<std::uint8_t>(type_of(msg)));
+	w.u32(0); // patched below
+	std::visit([&](const auto& m) { put_body(w, m); }, msg);
+	std::size_t len = out.size() - start - kHeaderSize;
+	assert(len <= kMaxPayload);
+	for (int i = 0; i < 4; i++)
+		out[start + 4 + i] = std::byte(static_cast<std::uint8_t>(len >> (24 - 8 * i)));
+}
+
+std::vector<std::byte> encode(const Message& msg)
+{
+	std::vector<std::byte> out;
+	encode(msg, out);
+	return out;
+}
+
+const char* error_code_name(ErrorCode code)
+{
+	switch (code) {
+	case ErrorCode::None: return "none";
+	case ErrorCode::BadMagic: return "bad-magic";
+	case ErrorCode::BadVersion: return "bad-version";
+	case ErrorCode::UnknownType: return "unknown-type";
+	case ErrorCode::TooLarge: return "too-large";
+	case ErrorCode::Malformed: return "malformed";
+	case ErrorCode::BadName: return "bad-name";
+	case ErrorCode::NotRegistered: return "not-registered";
+	case ErrorCode::AddressInUse: return "address-in-use";
+	case ErrorCode::NotFound: return "not-found";
+	case ErrorCode::Changed: return "changed";
+	case ErrorCode::BadRange: return "bad-range";
+	case ErrorCode::Busy: return "busy";
+	case ErrorCode::Timeout: return "timeout";
+	case ErrorCode::Internal: return "internal";
+	case ErrorCode::Shutdown: return "shutdown";
+	}
+	return "unknown";
+}
+
+const char* msg_type_name(MsgType type)
+{
+	switch (type) {
+	case MsgType::Register: return "REGISTER";
+	case MsgType::Update: return "UPDATE";
+	case MsgType::Unregister: return "UNREGISTER";
+	case MsgType::Lookup: return "LOOKUP";
+	case MsgType::LookupReply: return "LOOKUP_REPLY";
+	case MsgType::List: return "LIST";
+	case MsgType::ListReply: return "LIST_REPLY";
+	case MsgType::Stats: return "STATS";
+	case MsgType::StatsReply: return "STATS_REPLY";
+	case MsgType::Ping: return "PING";
+	case MsgType::Pong: return "PONG";
+	case MsgType::Ok: return "OK";
+	case MsgType::Error: return "ERROR";
+	case MsgType::ManifestRequest: return "MANIFEST_REQUEST";
+	case MsgType::Manifest: return "MANIFEST";
+	case MsgType::ChunkRequest: return "CHUNK_REQUEST";
+	case MsgType::ChunkData: return "CHUNK_DATA";
+	}
+	return "UNKNOWN";
+}
+
+} // namespace p2p
