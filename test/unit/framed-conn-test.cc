@@ -1,0 +1,122 @@
+// FramedConn over a socketpair with a real event loop: frames in, raw bytes
+// after ChunkData, and the single close path for bad frames and EOF.
+#include "p2p/framed-conn.h"
+
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace p2p;
+
+namespace {
+
+struct Pair {
+	EventBasePtr base{event_base_new()};
+	int fds[2] = {-1, -1};
+	std::vector<Message> got;
+	std::string raw;
+	std::string closed_reason;
+	std::unique_ptr<FramedConn> conn;
+
+	Pair()
+	{
+		REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+		FramedConn::Callbacks cb;
+		cb.on_message = [this](Message& m) {
+			got.push_back(m);
+			if (auto* d = std::get_if<ChunkData>(&m))
+				conn->expect_raw(d->length);
+		};
+		cb.on_raw = [this](std::span<const std::byte> b) { raw.append(reinterpret_cast<const char*>(b.data()), b.size()); };
+		cb.on_close = [this](const std::string& why) {
+			closed_reason = why;
+			event_base_loopbreak(base.get());
+		};
+		conn = std::make_unique<FramedConn>(base.get(), fds[0], std::move(cb));
+	}
+	~Pair()
+	{
+		conn.reset();
+		if (fds[1] >= 0)
+			::close(fds[1]);
+	}
+	void write(const std::vector<std::byte>& bytes) { REQUIRE(::write(fds[1], bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())); }
+	void run_for(double seconds)
+	{
+		timeval tv = to_timeval(seconds);
+		event_base_loopexit(base.get(), &tv);
+		event_base_dispatch(base.get());
+	}
+	std::string read_reply()
+	{
+		char buf[4096];
+		ssize_t n = ::recv(fds[1], buf, sizeof buf, MSG_DONTWAIT);
+		return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+	}
+};
+
+} // namespace
+
+TEST_CASE("frames arriving together are each delivered", "[framed-conn]")
+{
+	Pair p;
+	auto bytes = encode(Ping{1});
+	encode(Lookup{"a/b"}, bytes);
+	encode(Ping{2}, bytes);
+	p.write(bytes);
+	p.run_for(0.2);
+	REQUIRE(p.got.size() == 3);
+	CHECK(std::get<Lookup>(p.got[1]).name == "a/b");
+	CHECK(p.closed_reason.empty());
+}
+
+TEST_CASE("bytes after ChunkData go to on_raw, then framing resumes", "[framed-conn]")
+{
+	Pair p;
+	auto bytes = encode(ChunkData{7, 0, 5});
+	for (char c : std::string("hello"))
+		bytes.push_back(std::byte(c));
+	encode(Ping{9}, bytes);
+	p.write(bytes);
+	p.run_for(0.2);
+	REQUIRE(p.got.size() == 2);
+	CHECK(p.raw == "hello");
+	CHECK(std::get<Ping>(p.got[1]).token == 9);
+}
+
+TEST_CASE("a bad frame is answered with an error and closed", "[framed-conn]")
+{
+	Pair p;
+	std::vector<std::byte> garbage(16, std::byte{'G'});
+	p.write(garbage);
+	p.run_for(2.0);
+	CHECK_FALSE(p.closed_reason.empty());
+	CHECK(p.got.empty());
+	std::string reply = p.read_reply();
+	auto d = decode({reinterpret_cast<const std::byte*>(reply.data()), reply.size()});
+	REQUIRE(d.status == DecodeStatus::Ok);
+	CHECK(std::get<Error>(d.message).code == ErrorCode::BadMagic);
+}
+
+TEST_CASE("EOF and idle timeout both close through one path", "[framed-conn]")
+{
+	SECTION("EOF")
+	{
+		Pair p;
+		::close(p.fds[1]);
+		p.fds[1] = -1;
+		p.run_for(2.0);
+		CHECK(p.closed_reason == "connection closed by peer");
+	}
+	SECTION("idle")
+	{
+		Pair p;
+		p.conn->set_idle_timeout(0.1);
+		auto half = encode(Lookup{"abc"});
+		half.resize(5);
+		p.write(half);
+		p.run_for(2.0);
+		CHECK(p.closed_reason == "idle timeout");
+	}
+}
