@@ -1,0 +1,29 @@
+#!/bin/sh
+# Builds the libFuzzer targets in test/fuzz with clang (ASan + UBSan) and
+# runs each for FUZZ_SECONDS (default 60), starting from the seed corpus in
+# test/fuzz/corpus/TARGET. New inputs go to build-fuzz/, never into the tree;
+# a crash leaves its input in build-fuzz/ and fails the run.
+set -eu
+secs=${FUZZ_SECONDS:-60}
+out=build-fuzz
+if ! command -v clang++ >/dev/null 2>&1; then
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq && $sudo apt-get install -y -qq clang libclang-rt-dev
+fi
+mkdir -p "$out"
+status=0
+for src in test/fuzz/*-fuzz.cc; do
+	name=$(basename "$src" .cc)
+	target=${name%-fuzz}
+	clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude \
+		"$src" src/common/codec.cc src/common/names.cc -o "$out/$name"
+	mkdir -p "$out/corpus-$target"
+	echo "fuzz: $name for ${secs}s"
+	if ! "$out/$name" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$out/$target-" \
+		"$out/corpus-$target" "test/fuzz/corpus/$target" 2>"$out/$name.log"; then
+		echo "fuzz: $name FAILED; see $out/$name.log and $out/$target-*" >&2
+		status=1
+	fi
+	grep -E '^stat::number_of_executed_units|^stat::new_units_added' "$out/$name.log" | sed "s/^/fuzz: $name /"
+done
+exit $status
