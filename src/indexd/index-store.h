@@ -1,0 +1,65 @@
+// The index's state behind one small interface: which live peer holds which
+// file. indexd uses the in-memory PeerTable; a store shared by several
+// indexd processes can implement the same calls later. Pure: no sockets,
+// no clock (callers pass `now`), no libevent.
+#pragma once
+
+#include "p2p/message.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace indexd {
+
+using PeerId = std::uint32_t;
+
+// A peer is its connection's source address plus the port it announced.
+struct PeerKey {
+	p2p::IpBytes host{};
+	std::uint16_t port = 0;
+	bool operator==(const PeerKey&) const = default;
+};
+
+struct AddResult {
+	p2p::ErrorCode error = p2p::ErrorCode::None; // AddressInUse, Busy
+	PeerId id = 0;                               // valid when error == None
+};
+
+struct StoreStats {
+	std::uint64_t peers = 0;         // live peers
+	std::uint64_t registrations = 0; // (peer, file) pairs
+	std::uint64_t names = 0;         // distinct names
+};
+
+class IndexStore {
+public:
+	virtual ~IndexStore() = default;
+
+	// A new peer holding `files` (a later entry replaces an earlier one of
+	// the same name). AddressInUse when `key` is already live; Busy (and
+	// nothing kept) above the per-peer file limit.
+	virtual AddResult add(const PeerKey& key, std::span<const p2p::FileEntry> files, double now) = 0;
+	// Adds or replaces `added`, then drops `removed` (names it does not hold
+	// are ignored). NotRegistered for an unknown id, Busy above the per-peer
+	// file limit (what came before the limit is kept).
+	virtual p2p::ErrorCode update(PeerId id, std::span<const p2p::FileEntry> added,
+	                              std::span<const std::string> removed, double now) = 0;
+	// Forgets the peer and all its files. False when it was not live.
+	virtual bool remove(PeerId id) = 0;
+	// Something was heard from the peer.
+	virtual void touch(PeerId id, double now) = 0;
+	// Every live holder of `name` (at most `max`), into `out` (cleared first,
+	// so a caller can reuse its capacity).
+	virtual void lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max) const = 0;
+	// One page of names strictly after `after` in byte order: at most `limit`
+	// names, one entry per (name, hash), within `max_bytes` of encoded reply.
+	virtual p2p::ListReply list(std::string_view after, std::uint32_t limit, std::size_t max_bytes) const = 0;
+	// Removes every peer last heard before `heard_before`; returns their ids.
+	virtual std::vector<PeerId> expire(double heard_before) = 0;
+	virtual StoreStats stats() const = 0;
+};
+
+} // namespace indexd

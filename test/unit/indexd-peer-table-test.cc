@@ -1,0 +1,207 @@
+#include "../../src/indexd/peer-table.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace indexd;
+using p2p::ErrorCode;
+using p2p::FileEntry;
+
+namespace {
+
+p2p::Hash hash_of(std::uint8_t seed)
+{
+	p2p::Hash h{};
+	h.fill(seed);
+	return h;
+}
+
+PeerKey key(std::uint8_t last, std::uint16_t port)
+{
+	PeerKey k;
+	k.host[10] = k.host[11] = 0xff;
+	k.host[12] = 127;
+	k.host[15] = last;
+	k.port = port;
+	return k;
+}
+
+std::vector<p2p::PeerHolding> lookup(const PeerTable& t, std::string_view name)
+{
+	std::vector<p2p::PeerHolding> out;
+	t.lookup(name, out, p2p::kMaxLookupPeers);
+	return out;
+}
+
+constexpr std::size_t kPage = p2p::kMaxPayload;
+
+} // namespace
+
+TEST_CASE("register then lookup finds every holder", "[indexd][peer-table]")
+{
+	PeerTable t;
+	auto a = t.add(key(1, 6001), std::vector<FileEntry>{{"a.txt", 10, hash_of(1)}, {"dir/b", 20, hash_of(2)}}, 0);
+	auto b = t.add(key(2, 6002), std::vector<FileEntry>{{"a.txt", 10, hash_of(1)}}, 0);
+	REQUIRE(a.error == ErrorCode::None);
+	REQUIRE(b.error == ErrorCode::None);
+	CHECK(a.id != b.id);
+
+	auto holders = lookup(t, "a.txt");
+	REQUIRE(holders.size() == 2);
+	CHECK(holders[0].size == 10);
+	CHECK(holders[0].hash == hash_of(1));
+	CHECK(((holders[0].port == 6001 && holders[1].port == 6002) ||
+	       (holders[0].port == 6002 && holders[1].port == 6001)));
+	auto one = lookup(t, "dir/b");
+	REQUIRE(one.size() == 1);
+	CHECK(one[0].host == key(1, 0).host);
+	CHECK(one[0].port == 6001);
+	CHECK(lookup(t, "missing").empty());
+
+	auto s = t.stats();
+	CHECK(s.peers == 2);
+	CHECK(s.registrations == 3);
+	CHECK(s.names == 2);
+
+	std::vector<p2p::PeerHolding> capped;
+	t.lookup("a.txt", capped, 1);
+	CHECK(capped.size() == 1);
+}
+
+TEST_CASE("update adds, replaces and removes files", "[indexd][peer-table]")
+{
+	PeerTable t;
+	auto r = t.add(key(1, 1), std::vector<FileEntry>{{"x", 1, hash_of(1)}, {"y", 2, hash_of(2)}, {"z", 3, hash_of(3)}}, 0);
+	REQUIRE(r.error == ErrorCode::None);
+	std::vector<std::string> removed{"x", "not-held"};
+	CHECK(t.update(r.id, std::vector<FileEntry>{{"y", 22, hash_of(9)}, {"w", 4, hash_of(4)}}, removed, 1) ==
+	      ErrorCode::None);
+	CHECK(lookup(t, "x").empty());
+	REQUIRE(lookup(t, "y").size() == 1);
+	CHECK(lookup(t, "y")[0].size == 22);
+	CHECK(lookup(t, "y")[0].hash == hash_of(9));
+	CHECK(lookup(t, "w").size() == 1);
+	CHECK(lookup(t, "z").size() == 1);
+	CHECK(t.file_count(r.id) == 3);
+	CHECK(t.stats().registrations == 3);
+	CHECK(t.stats().names == 3);
+
+	// Removing every file, in an order that moves slots around, stays consistent.
+	std::vector<std::string> all{"z", "w", "y"};
+	CHECK(t.update(r.id, {}, all, 2) == ErrorCode::None);
+	CHECK(t.file_count(r.id) == 0);
+	CHECK(t.stats().names == 0);
+	CHECK(t.update(12345, {}, {}, 3) == ErrorCode::NotRegistered);
+}
+
+TEST_CASE("a live (host, port) cannot be taken over", "[indexd][peer-table]")
+{
+	PeerTable t;
+	auto first = t.add(key(1, 7000), std::vector<FileEntry>{{"f", 1, hash_of(1)}}, 0);
+	REQUIRE(first.error == ErrorCode::None);
+	auto again = t.add(key(1, 7000), std::vector<FileEntry>{{"g", 1, hash_of(2)}}, 0);
+	CHECK(again.error == ErrorCode::AddressInUse);
+	CHECK(lookup(t, "g").empty());
+	CHECK(lookup(t, "f").size() == 1);
+	// Another port on the same host, or the same port on another host, is a different peer.
+	CHECK(t.add(key(1, 7001), {}, 0).error == ErrorCode::None);
+	CHECK(t.add(key(2, 7000), {}, 0).error == ErrorCode::None);
+	// Once the holder is gone the address is free again.
+	CHECK(t.remove(first.id));
+	CHECK(t.add(key(1, 7000), {}, 0).error == ErrorCode::None);
+}
+
+TEST_CASE("remove (unregister or closed connection) forgets the peer", "[indexd][peer-table]")
+{
+	PeerTable t;
+	auto a = t.add(key(1, 1), std::vector<FileEntry>{{"shared", 5, hash_of(1)}, {"only-a", 5, hash_of(1)}}, 0);
+	auto b = t.add(key(2, 1), std::vector<FileEntry>{{"shared", 5, hash_of(1)}}, 0);
+	CHECK(t.remove(a.id));
+	CHECK_FALSE(t.remove(a.id));
+	CHECK_FALSE(t.live(a.id));
+	CHECK(lookup(t, "only-a").empty());
+	auto s = lookup(t, "shared");
+	REQUIRE(s.size() == 1);
+	CHECK(s[0].host == key(2, 1).host);
+	CHECK(t.stats().peers == 1);
+	CHECK(t.stats().registrations == 1);
+	CHECK(t.stats().names == 1);
+	CHECK(t.update(a.id, std::vector<FileEntry>{{"x", 1, hash_of(1)}}, {}, 1) == ErrorCode::NotRegistered);
+	(void)b;
+}
+
+TEST_CASE("expire drops peers not heard from", "[indexd][peer-table]")
+{
+	PeerTable t;
+	auto quiet = t.add(key(1, 1), std::vector<FileEntry>{{"q", 1, hash_of(1)}}, 0);
+	auto chatty = t.add(key(2, 1), std::vector<FileEntry>{{"c", 1, hash_of(1)}}, 0);
+	t.touch(chatty.id, 20);
+	t.update(quiet.id, {}, {}, 5); // an update counts as being heard
+	CHECK(t.expire(4).empty());
+	auto gone = t.expire(10);
+	REQUIRE(gone.size() == 1);
+	CHECK(gone[0] == quiet.id);
+	CHECK(lookup(t, "q").empty());
+	CHECK(lookup(t, "c").size() == 1);
+	CHECK(t.stats().peers == 1);
+}
+
+TEST_CASE("list pages through names in byte order, one entry per version", "[indexd][peer-table]")
+{
+	PeerTable t;
+	std::vector<FileEntry> files;
+	for (int i = 0; i < 250; i++) {
+		char name[16];
+		std::snprintf(name, sizeof name, "f%03d", i);
+		files.push_back({name, static_cast<std::uint64_t>(i), hash_of(1)});
+	}
+	t.add(key(1, 1), files, 0);
+	t.add(key(2, 1), std::vector<FileEntry>{{"f000", 0, hash_of(1)}, {"f001", 1, hash_of(2)}}, 0);
+
+	auto first = t.list("", 2, kPage);
+	CHECK(first.more);
+	REQUIRE(first.entries.size() == 3); // f000 (2 peers), f001 in two versions
+	CHECK(first.entries[0].name == "f000");
+	CHECK(first.entries[0].peers == 2);
+	CHECK(first.entries[1].name == "f001");
+	CHECK(first.entries[2].name == "f001");
+
+	std::vector<std::string> seen;
+	std::string after;
+	int pages = 0;
+	while (true) {
+		auto page = t.list(after, 100, kPage);
+		pages++;
+		for (auto& e : page.entries)
+			if (seen.empty() || seen.back() != e.name)
+				seen.push_back(e.name);
+		if (!page.more)
+			break;
+		after = seen.back();
+	}
+	CHECK(pages == 3);
+	REQUIRE(seen.size() == 250);
+	CHECK(std::is_sorted(seen.begin(), seen.end()));
+	CHECK(t.list("f249", 100, kPage).entries.empty());
+	CHECK_FALSE(t.list("f249", 100, kPage).more);
+
+	// The byte limit ends a page early, never in the middle of a name.
+	auto small = t.list("", 4096, 5 + 3 * (2 + 4 + 8 + 32 + 4));
+	CHECK(small.more);
+	CHECK(small.entries.size() == 3);
+}
+
+TEST_CASE("registering past the per-peer limit keeps nothing", "[indexd][peer-table]")
+{
+	PeerTable t(2);
+	auto r = t.add(key(1, 1), std::vector<FileEntry>{{"a", 1, hash_of(1)}, {"b", 1, hash_of(1)}, {"c", 1, hash_of(1)}}, 0);
+	CHECK(r.error == ErrorCode::Busy);
+	CHECK(t.stats().peers == 0);
+	CHECK(t.stats().names == 0);
+	auto ok = t.add(key(1, 1), std::vector<FileEntry>{{"a", 1, hash_of(1)}}, 0);
+	REQUIRE(ok.error == ErrorCode::None);
+	CHECK(t.update(ok.id, std::vector<FileEntry>{{"a", 2, hash_of(1)}, {"b", 1, hash_of(1)}, {"c", 1, hash_of(1)}}, {},
+	               0) == ErrorCode::Busy);
+	CHECK(t.file_count(ok.id) == 2);
+}
