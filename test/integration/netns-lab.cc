@@ -1,5 +1,6 @@
 #include "netns-lab.h"
 
+#include <algorithm>
 #include <unistd.h>
 
 namespace fixtures {
