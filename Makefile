@@ -43,7 +43,7 @@ ALL_PROGS := $(sort $(patsubst src/%/main.cc,%,$(wildcard src/*/main.cc)))
 # PROGS=indexd builds and tests one program alone (its tests are named
 # test/*/PROG-*.cc; the rest are common).
 PROGS ?= $(ALL_PROGS)
-OTHER_PROGS := $(filter-out $(PROGS),$(ALL_PROGS))
+OTHER_PROGS := $(filter-out $(PROGS) common,$(notdir $(wildcard src/*)))
 only_ours = $(filter-out $(foreach p,$(OTHER_PROGS),test/$(1)/$(p)-%),$(wildcard test/$(1)/*.cc))
 BINS  := $(PROGS:%=$(BINDIR)/%)
 
