@@ -8,9 +8,11 @@
 
 #include "p2p/codec.h"
 #include "p2p/ev.h"
+#include "p2p/frame-auth.h"
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -43,6 +45,10 @@ public:
 
 	// Closes when no whole frame arrives for this long (0: never).
 	void set_idle_timeout(double seconds);
+	// Closed cluster: every frame sent and received carries a MAC made with
+	// `key` (frame-auth.h); a frame without a valid one closes the
+	// connection with Error BadAuth. Bytes given to send_raw are not covered.
+	void set_secret(const SecretKey& key) { auth_.emplace(key, initiator_); }
 	// on_drained fires when output is at or below this many bytes.
 	void set_write_low_water(std::size_t bytes);
 
@@ -57,6 +63,8 @@ public:
 	void expect_raw(std::size_t n) { raw_left_ = n; }
 
 	bool closed() const { return closed_; }
+	// Why the codec or the MAC refused the last frame (None if it did not).
+	ErrorCode refused_with() const { return refused_with_; }
 	std::size_t output_length() const;
 	bufferevent* bev() const { return bev_.get(); }
 	const std::string& peer_name() const { return peer_name_; }
@@ -71,10 +79,14 @@ private:
 	void on_event(short what);
 	void setup();
 	bool deliver_raw(evbuffer* in);
+	void refuse(ErrorCode code, const char* why);
 
 	Callbacks cb_;
 	std::string peer_name_;
 	std::string fail_reason_;
+	std::optional<FrameAuth> auth_;
+	bool initiator_ = false;
+	ErrorCode refused_with_ = ErrorCode::None;
 	std::vector<std::byte> scratch_;
 	std::size_t raw_left_ = 0;
 	std::uint64_t frames_in_ = 0;

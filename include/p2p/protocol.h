@@ -25,6 +25,7 @@ inline constexpr std::uint32_t kMaxListPage = 4096;           // entries/frame
 inline constexpr std::uint32_t kMaxLookupPeers = 4096;        // peers/reply
 inline constexpr std::uint32_t kMaxStats = 256;               // counters/reply
 inline constexpr std::size_t kHashSize = 32;                  // BLAKE2b-256
+inline constexpr std::size_t kMacSize = 32;                   // crypto_auth tag
 
 inline constexpr std::uint16_t kIndexPort = 60000;
 inline constexpr std::uint16_t kPeerPortBase = 60000;
@@ -70,6 +71,7 @@ enum class ErrorCode : std::uint16_t {
 	Timeout = 13,       // idle or incomplete frame for too long
 	Internal = 14,
 	Shutdown = 15,      // server is stopping
+	BadAuth = 16,       // closed cluster: frame MAC missing or wrong
 };
 
 const char* error_code_name(ErrorCode code);

@@ -565,6 +565,7 @@ const char* error_code_name(ErrorCode code)
 	case ErrorCode::Timeout: return "timeout";
 	case ErrorCode::Internal: return "internal";
 	case ErrorCode::Shutdown: return "shutdown";
+	case ErrorCode::BadAuth: return "bad-auth";
 	}
 	return "unknown";
 }

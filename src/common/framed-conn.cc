@@ -28,6 +28,7 @@ FramedConn::FramedConn(event_base* base, evutil_socket_t fd, Callbacks cb)
 
 FramedConn::FramedConn(event_base* base, const sockaddr* addr, int addrlen, Callbacks cb)
 	: cb_(std::move(cb)),
+	  initiator_(true),
 	  bev_(bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))
 {
 	peer_name_ = format_endpoint(addr);
@@ -58,7 +59,7 @@ void FramedConn::setup()
 	}
 	bufferevent_setcb(bev_.get(), read_cb, write_cb, event_cb, this);
 	// Never buffer more than one largest frame (or chunk piece) unread.
-	bufferevent_setwatermark(bev_.get(), EV_READ, 0, kHeaderSize + kMaxPayload);
+	bufferevent_setwatermark(bev_.get(), EV_READ, 0, kHeaderSize + kMaxPayload + kMacSize);
 	bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
 }
 
@@ -92,6 +93,11 @@ void FramedConn::send(const Message& msg)
 		return;
 	scratch_.clear();
 	encode(msg, scratch_);
+	if (auth_) {
+		Mac mac = auth_->seal(scratch_);
+		scratch_.insert(scratch_.end(), reinterpret_cast<const std::byte*>(mac.data()),
+		                reinterpret_cast<const std::byte*>(mac.data() + mac.size()));
+	}
 	bufferevent_write(bev_.get(), scratch_.data(), scratch_.size());
 }
 
@@ -116,6 +122,12 @@ void FramedConn::fail(ErrorCode code, const std::string& text)
 		close(text);
 	else
 		fail_reason_ = text;
+}
+
+void FramedConn::refuse(ErrorCode code, const char* why)
+{
+	refused_with_ = code;
+	fail(code, why);
 }
 
 void FramedConn::close(const std::string& reason)
@@ -168,20 +180,28 @@ void FramedConn::on_read()
 		Decoded d = check_header({head, want}, h);
 		if (d.status == DecodeStatus::Bad) {
 			log_info("%s: bad frame: %s", peer_name_.c_str(), d.why);
-			fail(d.error, d.why);
+			refuse(d.error, d.why);
 			return;
 		}
-		if (d.status == DecodeStatus::NeedMore || avail < kHeaderSize + h.length)
-			return;
 		std::size_t frame = kHeaderSize + h.length;
-		auto* bytes = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(frame)));
+		std::size_t whole = frame + (auth_ ? kMacSize : 0);
+		if (d.status == DecodeStatus::NeedMore || avail < whole)
+			return;
+		auto* bytes = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(whole)));
+		// Authenticate before decoding, so unauthenticated bytes never
+		// reach the message parsers.
+		if (auth_ && !auth_->verify({bytes, frame}, {bytes + frame, kMacSize})) {
+			log_info("%s: %s frame with a missing or wrong MAC", peer_name_.c_str(), msg_type_name(h.type));
+			refuse(ErrorCode::BadAuth, "frame MAC missing or wrong (is the secret the same?)");
+			return;
+		}
 		d = decode({bytes, frame});
 		if (d.status != DecodeStatus::Ok) {
 			log_info("%s: bad %s frame: %s", peer_name_.c_str(), msg_type_name(h.type), d.why);
-			fail(d.error, d.why);
+			refuse(d.error, d.why);
 			return;
 		}
-		evbuffer_drain(in, d.consumed);
+		evbuffer_drain(in, whole);
 		frames_in_++;
 		if (cb_.on_message)
 			cb_.on_message(d.message);

@@ -120,3 +120,34 @@ TEST_CASE("EOF and idle timeout both close through one path", "[framed-conn]")
 		CHECK(p.closed_reason == "idle timeout");
 	}
 }
+
+TEST_CASE("with a secret, sealed frames pass and unsealed ones are refused", "[framed-conn][frame-auth]")
+{
+	SecretKey key;
+	key.fill(7);
+	SECTION("sealed by the other side")
+	{
+		Pair p;
+		p.conn->set_secret(key);
+		FrameAuth initiator(key, true);
+		auto f = encode(Ping{5});
+		Mac m = initiator.seal(f);
+		f.insert(f.end(), reinterpret_cast<const std::byte*>(m.data()), reinterpret_cast<const std::byte*>(m.data() + m.size()));
+		p.write(f);
+		p.run_for(0.2);
+		REQUIRE(p.got.size() == 1);
+		CHECK(p.closed_reason.empty());
+	}
+	SECTION("no MAC at all")
+	{
+		Pair p;
+		p.conn->set_secret(key);
+		auto f = encode(Ping{5});
+		f.resize(f.size() + kMacSize); // zeros where the MAC should be
+		p.write(f);
+		p.run_for(2.0);
+		CHECK(p.got.empty());
+		CHECK(p.conn->refused_with() == ErrorCode::BadAuth);
+		CHECK_FALSE(p.closed_reason.empty());
+	}
+}
