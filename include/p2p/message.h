@@ -117,6 +117,24 @@ struct Error {
 	bool operator==(const Error&) const = default;
 };
 
+// Peer identity (see identity.h): HELLO asks for a CHALLENGE; IDENTIFY
+// carries the peer's Ed25519 key and its signature over the nonce and the
+// REGISTER that must come next on the connection.
+struct Hello {
+	bool operator==(const Hello&) const = default;
+};
+
+struct Challenge {
+	std::array<std::uint8_t, kNonceSize> nonce{};
+	bool operator==(const Challenge&) const = default;
+};
+
+struct Identify {
+	std::array<std::uint8_t, kPublicKeySize> public_key{};
+	std::array<std::uint8_t, kSignatureSize> signature{};
+	bool operator==(const Identify&) const = default;
+};
+
 struct ManifestRequest {
 	std::string name;
 	std::uint32_t first_chunk = 0;
@@ -155,8 +173,8 @@ struct ChunkData {
 };
 
 using Message = std::variant<Register, Update, Unregister, Lookup, LookupReply, List, ListReply, Stats,
-                             StatsReply, Ping, Pong, Ok, Error, ManifestRequest, Manifest, ChunkRequest,
-                             ChunkData>;
+                             StatsReply, Ping, Pong, Ok, Error, Hello, Challenge, Identify, ManifestRequest,
+                             Manifest, ChunkRequest, ChunkData>;
 
 MsgType type_of(const Message& msg);
 

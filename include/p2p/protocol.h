@@ -26,6 +26,9 @@ inline constexpr std::uint32_t kMaxLookupPeers = 4096;        // peers/reply
 inline constexpr std::uint32_t kMaxStats = 256;               // counters/reply
 inline constexpr std::size_t kHashSize = 32;                  // BLAKE2b-256
 inline constexpr std::size_t kMacSize = 32;                   // crypto_auth tag
+inline constexpr std::size_t kNonceSize = 32;
+inline constexpr std::size_t kPublicKeySize = 32;             // Ed25519
+inline constexpr std::size_t kSignatureSize = 64;             // Ed25519
 
 inline constexpr std::uint16_t kIndexPort = 60000;
 inline constexpr std::uint16_t kPeerPortBase = 60000;
@@ -47,6 +50,10 @@ enum class MsgType : std::uint8_t {
 	Pong = 0x0b,
 	Ok = 0x0e,
 	Error = 0x0f,
+	// peer <-> index: proving the key a registration is bound to
+	Hello = 0x10,     // peer: I will sign my registration
+	Challenge = 0x11, // index: the nonce to sign
+	Identify = 0x12,  // peer: public key and signature; REGISTER follows
 	// client -> peer
 	ManifestRequest = 0x20,
 	Manifest = 0x21,
@@ -72,6 +79,7 @@ enum class ErrorCode : std::uint16_t {
 	Internal = 14,
 	Shutdown = 15,      // server is stopping
 	BadAuth = 16,       // closed cluster: frame MAC missing or wrong
+	BadSignature = 17,  // IDENTIFY signature does not verify
 };
 
 const char* error_code_name(ErrorCode code);

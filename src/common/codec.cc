@@ -238,6 +238,13 @@ void put_body(Writer& w, const Error& m)
 	w.u32(m.ref);
 	w.str(m.text.size() > kMaxMessageText ? m.text.substr(0, kMaxMessageText) : m.text);
 }
+void put_body(Writer&, const Hello&) {}
+void put_body(Writer& w, const Challenge& m) { w.raw(m.nonce.data(), m.nonce.size()); }
+void put_body(Writer& w, const Identify& m)
+{
+	w.raw(m.public_key.data(), m.public_key.size());
+	w.raw(m.signature.data(), m.signature.size());
+}
 void put_body(Writer& w, const ManifestRequest& m)
 {
 	w.str(m.name);
@@ -437,6 +444,18 @@ Message get_payload(MsgType type, Reader& r)
 	case MsgType::Pong: return Pong{r.u64()};
 	case MsgType::Ok: return get_ok(r);
 	case MsgType::Error: return get_error(r);
+	case MsgType::Hello: return Hello{};
+	case MsgType::Challenge: {
+		Challenge m;
+		r.raw(m.nonce.data(), m.nonce.size());
+		return m;
+	}
+	case MsgType::Identify: {
+		Identify m;
+		r.raw(m.public_key.data(), m.public_key.size());
+		r.raw(m.signature.data(), m.signature.size());
+		return m;
+	}
 	case MsgType::ManifestRequest: {
 		ManifestRequest m;
 		m.name = r.name();
@@ -453,7 +472,8 @@ Message get_payload(MsgType type, Reader& r)
 
 bool known_type(std::uint8_t t)
 {
-	return (t >= 0x01 && t <= 0x0b) || t == 0x0e || t == 0x0f || (t >= 0x20 && t <= 0x23);
+	return (t >= 0x01 && t <= 0x0b) || t == 0x0e || t == 0x0f || (t >= 0x10 && t <= 0x12) ||
+	       (t >= 0x20 && t <= 0x23);
 }
 
 Decoded bad(ErrorCode code, const char* why)
@@ -473,7 +493,8 @@ MsgType type_of(const Message& msg)
 		MsgType::Register,   MsgType::Update,      MsgType::Unregister, MsgType::Lookup,
 		MsgType::LookupReply, MsgType::List,       MsgType::ListReply,  MsgType::Stats,
 		MsgType::StatsReply, MsgType::Ping,        MsgType::Pong,       MsgType::Ok,
-		MsgType::Error,      MsgType::ManifestRequest, MsgType::Manifest, MsgType::ChunkRequest,
+		MsgType::Error,      MsgType::Hello,       MsgType::Challenge,  MsgType::Identify,
+		MsgType::ManifestRequest, MsgType::Manifest, MsgType::ChunkRequest,
 		MsgType::ChunkData,
 	};
 	static_assert(std::size(types) == std::variant_size_v<Message>);
@@ -566,6 +587,7 @@ const char* error_code_name(ErrorCode code)
 	case ErrorCode::Internal: return "internal";
 	case ErrorCode::Shutdown: return "shutdown";
 	case ErrorCode::BadAuth: return "bad-auth";
+	case ErrorCode::BadSignature: return "bad-signature";
 	}
 	return "unknown";
 }
@@ -586,6 +608,9 @@ const char* msg_type_name(MsgType type)
 	case MsgType::Pong: return "PONG";
 	case MsgType::Ok: return "OK";
 	case MsgType::Error: return "ERROR";
+	case MsgType::Hello: return "HELLO";
+	case MsgType::Challenge: return "CHALLENGE";
+	case MsgType::Identify: return "IDENTIFY";
 	case MsgType::ManifestRequest: return "MANIFEST_REQUEST";
 	case MsgType::Manifest: return "MANIFEST";
 	case MsgType::ChunkRequest: return "CHUNK_REQUEST";

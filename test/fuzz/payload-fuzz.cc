@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 	if (size < 1 || size - 1 > p2p::kMaxPayload)
 		return 0;
 	static constexpr std::uint8_t types[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
-	                                         0x0a, 0x0b, 0x0e, 0x0f, 0x20, 0x21, 0x22, 0x23};
+	                                         0x0a, 0x0b, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x20, 0x21, 0x22, 0x23};
 	std::uint8_t type = types[data[0] % sizeof types];
 	std::size_t len = size - 1;
 	std::vector<std::byte> frame{std::byte{0x50}, std::byte{0x32}, std::byte{p2p::kVersion}, std::byte{type},
