@@ -1,0 +1,262 @@
+// The listener, the sessions, the expiry timer and the signal events.
+#include "index-server.h"
+
+#include "p2p/address.h"
+#include "p2p/log.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace indexd {
+namespace {
+
+constexpr int kBacklog = 1024;
+
+// Binds a listening socket: every interface (IPv6 "::" taking IPv4 too,
+// falling back to 0.0.0.0 without IPv6), or just `addr`.
+int open_listener(const Options& opts, std::string& error, std::string& where)
+{
+	p2p::SockAddr sa;
+	bool any = opts.listen.empty();
+	if (any) {
+		auto* in6 = reinterpret_cast<sockaddr_in6*>(&sa.storage);
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_any;
+		in6->sin6_port = htons(opts.port);
+		sa.len = sizeof(sockaddr_in6);
+	} else {
+		std::string why;
+		auto r = p2p::resolve({opts.listen, opts.port}, &why);
+		if (!r) {
+			error = "cannot resolve listen address '" + opts.listen + "': " + why;
+			return -1;
+		}
+		sa = *r;
+	}
+	int fd = ::socket(sa.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && any && (errno == EAFNOSUPPORT || errno == EPROTONOSUPPORT)) {
+		auto* in = reinterpret_cast<sockaddr_in*>(&sa.storage);
+		std::memset(&sa.storage, 0, sizeof sa.storage);
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_ANY);
+		in->sin_port = htons(opts.port);
+		sa.len = sizeof(sockaddr_in);
+		fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	where = p2p::format_endpoint(sa.get());
+	if (fd < 0) {
+		error = std::string("socket: ") + std::strerror(errno);
+		return -1;
+	}
+	int one = 1, zero = 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (any && sa.family() == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+	if (::bind(fd, sa.get(), sa.len) != 0) {
+		error = "cannot listen on " + where + ": " + std::strerror(errno);
+		::close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+} // namespace
+
+IndexServer::IndexServer(event_base* base, IndexStore& store, const Options& opts)
+	: base_(base), store_(store), opts_(opts), started_(now())
+{
+}
+
+IndexServer::~IndexServer() = default;
+
+double IndexServer::now() const
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+bool IndexServer::start(std::string& error)
+{
+	std::string where;
+	int fd = open_listener(opts_, error, where);
+	if (fd < 0)
+		return false;
+	listener_.reset(evconnlistener_new(base_, accept_cb, this, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+	                                   kBacklog, fd));
+	if (!listener_) {
+		error = "cannot listen on " + where + ": " + std::strerror(errno);
+		::close(fd);
+		return false;
+	}
+	evconnlistener_set_error_cb(listener_.get(), accept_error_cb);
+
+	reap_.reset(event_new(base_, -1, 0, reap_cb, this));
+	resume_.reset(event_new(base_, -1, 0, resume_cb, this));
+	// Check several times per TTL, so expiry and frame timeouts land within
+	// about a quarter TTL of their due time (and within a second at most).
+	tick_.reset(event_new(base_, -1, EV_PERSIST, tick_cb, this));
+	timeval tv = p2p::to_timeval(std::clamp(opts_.ttl / 4, 0.05, 1.0));
+	sigint_.reset(evsignal_new(base_, SIGINT, signal_cb, this));
+	sigterm_.reset(evsignal_new(base_, SIGTERM, signal_cb, this));
+	if (!reap_ || !resume_ || !tick_ || !sigint_ || !sigterm_ || event_add(tick_.get(), &tv) != 0 ||
+	    event_add(sigint_.get(), nullptr) != 0 || event_add(sigterm_.get(), nullptr) != 0) {
+		error = "cannot set up timers and signal events";
+		return false;
+	}
+	log_info("listening on %s, TTL %g s", where.c_str(), opts_.ttl);
+	return true;
+}
+
+void IndexServer::accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int, void* self)
+{
+	static_cast<IndexServer*>(self)->on_accept(fd, sa);
+}
+void IndexServer::accept_error_cb(evconnlistener*, void* self) { static_cast<IndexServer*>(self)->on_accept_error(); }
+void IndexServer::tick_cb(evutil_socket_t, short, void* self) { static_cast<IndexServer*>(self)->on_tick(); }
+void IndexServer::signal_cb(evutil_socket_t sig, short, void* self)
+{
+	static_cast<IndexServer*>(self)->on_signal(static_cast<int>(sig));
+}
+void IndexServer::resume_cb(evutil_socket_t, short, void* self)
+{
+	auto* s = static_cast<IndexServer*>(self);
+	log_info("accepting connections again");
+	evconnlistener_enable(s->listener_.get());
+}
+void IndexServer::reap_cb(evutil_socket_t, short, void* self) { static_cast<IndexServer*>(self)->dying_.clear(); }
+
+void IndexServer::on_accept(evutil_socket_t fd, const sockaddr* sa)
+{
+	auto session = std::make_unique<IndexSession>(*this, base_, fd, sa, next_session_++);
+	if (session->closed()) {
+		log_warn("cannot set up a connection from %s", p2p::format_endpoint(sa).c_str());
+		return;
+	}
+	counters_.connections++;
+	counters_.connections_open++;
+	log_debug("session %llu: %s connected", static_cast<unsigned long long>(session->id()), session->name().c_str());
+	IndexSession* raw = session.get();
+	sessions_.emplace(raw, std::move(session));
+}
+
+void IndexServer::on_accept_error()
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	counters_.accept_errors++;
+	log_warn("accept: %s", evutil_socket_error_to_string(err));
+	// Out of descriptors: pause for a second rather than spin on a
+	// listener that stays readable.
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		evconnlistener_disable(listener_.get());
+		timeval tv{1, 0};
+		event_add(resume_.get(), &tv);
+	}
+}
+
+void IndexServer::on_tick()
+{
+	double t = now();
+	for (PeerId id : store_.expire(t - opts_.ttl)) {
+		counters_.expired++;
+		auto it = owners_.find(id);
+		if (it == owners_.end())
+			continue;
+		IndexSession* s = it->second;
+		owners_.erase(it);
+		log_info("%s: peer expired: nothing heard for %g s", s->name().c_str(), opts_.ttl);
+		s->expired("nothing heard for the TTL");
+	}
+	// A frame must be finished within a TTL of its first byte; a connection
+	// that never registered may idle for two TTLs (registered peers are
+	// held to the TTL itself, by expiry above).
+	std::vector<IndexSession*> late;
+	for (auto& [raw, s] : sessions_) {
+		if (s->closed())
+			continue;
+		bool stalled = s->partial_since() > 0 && t - s->partial_since() > opts_.ttl;
+		bool idle = !s->registered() && t - s->last_frame() > 2 * opts_.ttl;
+		if (stalled || idle)
+			late.push_back(raw);
+	}
+	for (IndexSession* s : late) {
+		counters_.timeouts++;
+		bool stalled = s->partial_since() > 0;
+		log_info("%s: %s; closing", s->name().c_str(),
+		         stalled ? "frame not finished within the TTL" : "idle for two TTLs");
+		s->fail(p2p::ErrorCode::Timeout, stalled ? "frame not finished in time" : "idle too long");
+	}
+}
+
+void IndexServer::on_signal(int sig)
+{
+	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopbreak(base_);
+}
+
+void IndexServer::peer_registered(PeerId id, IndexSession* owner) { owners_[id] = owner; }
+
+void IndexServer::peer_gone(PeerId id)
+{
+	store_.remove(id);
+	owners_.erase(id);
+}
+
+void IndexServer::session_closed(IndexSession& session, const std::string& reason)
+{
+	counters_.connections_open--;
+	if (session.registered()) {
+		counters_.peers_closed++;
+		log_info("%s: peer removed: %s", session.name().c_str(), reason.c_str());
+		peer_gone(session.peer());
+	} else {
+		log_debug("%s: closed: %s", session.name().c_str(), reason.c_str());
+	}
+	auto it = sessions_.find(&session);
+	if (it == sessions_.end())
+		return;
+	dying_.push_back(std::move(it->second));
+	sessions_.erase(it);
+	timeval zero{0, 0};
+	event_add(reap_.get(), &zero);
+}
+
+p2p::StatsReply IndexServer::stats_reply() const
+{
+	StoreStats s = store_.stats();
+	const Counters& c = counters_;
+	return p2p::StatsReply{{
+		{"peers", s.peers},
+		{"files", s.registrations},
+		{"names", s.names},
+		{"connections", c.connections},
+		{"connections_open", c.connections_open},
+		{"registers", c.registers},
+		{"updates", c.updates},
+		{"unregisters", c.unregisters},
+		{"lookups", c.lookups},
+		{"lookup_misses", c.lookup_misses},
+		{"lists", c.lists},
+		{"stats", c.stats},
+		{"pings", c.pings},
+		{"bad_frames", c.bad_frames},
+		{"timeouts", c.timeouts},
+		{"expired", c.expired},
+		{"refused", c.refused},
+		{"not_registered", c.not_registered},
+		{"busy", c.busy},
+		{"peers_closed", c.peers_closed},
+		{"accept_errors", c.accept_errors},
+		{"output_stalls", c.output_stalls},
+		{"uptime_s", static_cast<std::uint64_t>(now() - started_)},
+	}};
+}
+
+} // namespace indexd

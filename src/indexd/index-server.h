@@ -1,0 +1,73 @@
+// indexd's server: the listener, every session, the store's owner-side
+// bookkeeping (which live connection owns which peer), the timer that
+// expires peers and drops stalled connections, and the signal events.
+#pragma once
+
+#include "counters.h"
+#include "index-session.h"
+#include "index-store.h"
+#include "options.h"
+
+#include "p2p/ev.h"
+#include "p2p/message.h"
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace indexd {
+
+class IndexServer {
+public:
+	IndexServer(event_base* base, IndexStore& store, const Options& opts);
+	IndexServer(const IndexServer&) = delete;
+	IndexServer& operator=(const IndexServer&) = delete;
+	~IndexServer();
+
+	// Binds, listens, and arms the timer and the signal events.
+	bool start(std::string& error);
+
+	IndexStore& store() { return store_; }
+	Counters& counters() { return counters_; }
+	// Monotonic seconds, coarse (a few ms): cheap enough for every read.
+	double now() const;
+	p2p::StatsReply stats_reply() const;
+
+	// Called by sessions.
+	void peer_registered(PeerId id, IndexSession* owner);
+	void peer_gone(PeerId id); // unregister, re-register, or connection closed
+	void session_closed(IndexSession& session, const std::string& reason);
+
+private:
+	static void accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int len, void* self);
+	static void accept_error_cb(evconnlistener*, void* self);
+	static void tick_cb(evutil_socket_t, short, void* self);
+	static void signal_cb(evutil_socket_t sig, short, void* self);
+	static void resume_cb(evutil_socket_t, short, void* self);
+	static void reap_cb(evutil_socket_t, short, void* self);
+	void on_accept(evutil_socket_t fd, const sockaddr* sa);
+	void on_accept_error();
+	void on_tick();
+	void on_signal(int sig);
+
+	event_base* base_;
+	IndexStore& store_;
+	Options opts_;
+	Counters counters_;
+	double started_;
+	std::uint64_t next_session_ = 1;
+	std::unordered_map<IndexSession*, std::unique_ptr<IndexSession>> sessions_;
+	std::unordered_map<PeerId, IndexSession*> owners_;
+	// Closed sessions wait here for the next turn of the loop, when none of
+	// their callbacks is on the stack; freed with the server at exit too.
+	std::vector<std::unique_ptr<IndexSession>> dying_;
+	p2p::EventPtr reap_;
+	p2p::EventPtr tick_;
+	p2p::EventPtr resume_;
+	p2p::EventPtr sigint_;
+	p2p::EventPtr sigterm_;
+	p2p::ListenerPtr listener_;
+};
+
+} // namespace indexd

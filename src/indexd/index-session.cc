@@ -1,0 +1,400 @@
+// One indexd connection: framing, the lookup fast path, and registration.
+#include "index-session.h"
+
+#include "index-server.h"
+
+#include "p2p/address.h"
+#include "p2p/log.h"
+#include "p2p/names.h"
+
+#include <event2/util.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+namespace indexd {
+namespace {
+
+// Stop reading from a client once this much of its replies is unsent, and
+// start again when it falls to a quarter: a client that pipelines without
+// reading must not grow our memory.
+constexpr std::size_t kMaxOutput = 4u << 20;
+// Scratch buffers above these sizes are given back after use, so a rare
+// big reply (a list page) does not stay allocated for every connection.
+constexpr std::size_t kKeepScratch = 64u << 10;
+constexpr std::size_t kKeepHolders = 256;
+
+std::byte* put_u16(std::byte* p, std::uint16_t v)
+{
+	p[0] = std::byte(v >> 8);
+	p[1] = std::byte(v & 0xff);
+	return p + 2;
+}
+std::byte* put_u32(std::byte* p, std::uint32_t v)
+{
+	p = put_u16(p, static_cast<std::uint16_t>(v >> 16));
+	return put_u16(p, static_cast<std::uint16_t>(v));
+}
+std::byte* put_u64(std::byte* p, std::uint64_t v)
+{
+	p = put_u32(p, static_cast<std::uint32_t>(v >> 32));
+	return put_u32(p, static_cast<std::uint32_t>(v));
+}
+std::uint16_t get_u16(const std::byte* p) { return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) << 8 | std::to_integer<unsigned>(p[1])); }
+
+constexpr std::size_t kHoldingWire = 16 + 2 + 8 + p2p::kHashSize;
+
+} // namespace
+
+IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_t fd, const sockaddr* addr,
+                           std::uint64_t id)
+	: server_(server), id_(id), name_(p2p::format_endpoint(addr)), host_(p2p::ip_bytes(addr)),
+	  last_frame_(server.now()), bev_(bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE))
+{
+	if (!bev_) {
+		evutil_closesocket(fd);
+		closed_ = true;
+		return;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	// No write callback until we need one (closing, or paused): it would
+	// otherwise fire each time the output empties, once per reply.
+	bufferevent_setcb(bev_.get(), read_cb, nullptr, event_cb, this);
+	bufferevent_setwatermark(bev_.get(), EV_READ, 0, p2p::kHeaderSize + p2p::kMaxPayload);
+	bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+}
+
+IndexSession::~IndexSession()
+{
+	if (bev_)
+		bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+}
+
+void IndexSession::read_cb(bufferevent*, void* self) { static_cast<IndexSession*>(self)->on_read(); }
+void IndexSession::write_cb(bufferevent*, void* self) { static_cast<IndexSession*>(self)->on_write(); }
+void IndexSession::event_cb(bufferevent*, short what, void* self) { static_cast<IndexSession*>(self)->on_event(what); }
+
+void IndexSession::on_read()
+{
+	evbuffer* in = bufferevent_get_input(bev_.get());
+	bool any = false;
+	while (!closed_ && !closing_ && !paused_) {
+		std::size_t avail = evbuffer_get_length(in);
+		if (avail == 0)
+			break;
+		// Usually every frame sits in the first chain: handle them in place.
+		evbuffer_iovec v;
+		if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1)
+			break;
+		std::size_t used = handle_frames(static_cast<const std::byte*>(v.iov_base), v.iov_len);
+		if (closed_ || closing_)
+			break;
+		if (used > 0) {
+			evbuffer_drain(in, used);
+			any = true;
+			continue;
+		}
+		// The next frame is unfinished, or straddles chains: make it
+		// contiguous once its header says how long it is.
+		std::size_t want = std::min(avail, p2p::kHeaderSize);
+		auto* head = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(want)));
+		p2p::FrameHeader h{};
+		p2p::Decoded d = p2p::check_header({head, want}, h);
+		if (d.status == p2p::DecodeStatus::Bad) {
+			bad_frame(d.error, d.why);
+			break;
+		}
+		if (d.status == p2p::DecodeStatus::NeedMore || avail < p2p::kHeaderSize + h.length)
+			break;
+		std::size_t frame = p2p::kHeaderSize + h.length;
+		auto* bytes = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(frame)));
+		used = handle_frames(bytes, frame);
+		if (used == 0)
+			break; // handle_frames failed the session
+		evbuffer_drain(in, used);
+		any = true;
+	}
+	if (closed_)
+		return;
+	double now = server_.now();
+	if (any) {
+		last_frame_ = now;
+		if (registered_)
+			server_.store().touch(peer_, now);
+	}
+	// The clock for an unfinished frame starts at its first byte (or when the
+	// frame before it completed) and is not reset by each byte that trickles in.
+	if (evbuffer_get_length(in) == 0)
+		partial_since_ = 0;
+	else if (any || partial_since_ == 0)
+		partial_since_ = now;
+	flush();
+}
+
+std::size_t IndexSession::handle_frames(const std::byte* p, std::size_t n)
+{
+	std::size_t pos = 0;
+	while (pos < n && !closing_ && !closed_) {
+		p2p::FrameHeader h{};
+		std::size_t have = n - pos;
+		p2p::Decoded d = p2p::check_header({p + pos, std::min(have, p2p::kHeaderSize)}, h);
+		if (d.status == p2p::DecodeStatus::Bad) {
+			bad_frame(d.error, d.why);
+			return 0;
+		}
+		if (d.status == p2p::DecodeStatus::NeedMore || have < p2p::kHeaderSize + h.length)
+			break;
+		std::size_t len = p2p::kHeaderSize + h.length;
+		handle_frame(h.type, p + pos, len);
+		pos += len;
+	}
+	return closing_ || closed_ ? 0 : pos;
+}
+
+void IndexSession::handle_frame(p2p::MsgType type, const std::byte* frame, std::size_t len)
+{
+	const std::byte* payload = frame + p2p::kHeaderSize;
+	std::size_t plen = len - p2p::kHeaderSize;
+	if (type == p2p::MsgType::Lookup) {
+		handle_lookup(payload, plen);
+		return;
+	}
+	if (type == p2p::MsgType::Ping && plen == 8) {
+		server_.counters().pings++;
+		std::size_t at = out_.size();
+		out_.resize(at + len);
+		std::memcpy(out_.data() + at, frame, len);
+		out_[at + 3] = std::byte(static_cast<std::uint8_t>(p2p::MsgType::Pong)); // same token back
+		return;
+	}
+	p2p::Decoded d = p2p::decode({frame, len});
+	if (d.status != p2p::DecodeStatus::Ok) {
+		bad_frame(d.error, d.why);
+		return;
+	}
+	handle_message(d.message);
+}
+
+void IndexSession::handle_lookup(const std::byte* payload, std::size_t plen)
+{
+	if (plen < 2 || plen != 2u + get_u16(payload)) {
+		bad_frame(p2p::ErrorCode::Malformed, "lookup payload does not match its name length");
+		return;
+	}
+	std::string_view name(reinterpret_cast<const char*>(payload + 2), plen - 2);
+	if (const char* why = p2p::name_problem(name)) {
+		bad_frame(p2p::ErrorCode::BadName, why);
+		return;
+	}
+	server_.counters().lookups++;
+	server_.store().lookup(name, holders_, p2p::kMaxLookupPeers);
+	if (holders_.empty())
+		server_.counters().lookup_misses++;
+	// LOOKUP_REPLY, written straight into the batch buffer.
+	std::size_t body = 2 + name.size() + 4 + holders_.size() * kHoldingWire;
+	std::size_t at = out_.size();
+	out_.resize(at + p2p::kHeaderSize + body);
+	std::byte* w = out_.data() + at;
+	w = put_u16(w, p2p::kMagic);
+	*w++ = std::byte(p2p::kVersion);
+	*w++ = std::byte(static_cast<std::uint8_t>(p2p::MsgType::LookupReply));
+	w = put_u32(w, static_cast<std::uint32_t>(body));
+	w = put_u16(w, static_cast<std::uint16_t>(name.size()));
+	std::memcpy(w, name.data(), name.size());
+	w += name.size();
+	w = put_u32(w, static_cast<std::uint32_t>(holders_.size()));
+	for (const auto& h : holders_) {
+		std::memcpy(w, h.host.data(), 16);
+		w = put_u16(w + 16, h.port);
+		w = put_u64(w, h.size);
+		std::memcpy(w, h.hash.data(), p2p::kHashSize);
+		w += p2p::kHashSize;
+	}
+	if (holders_.capacity() > kKeepHolders)
+		std::vector<p2p::PeerHolding>().swap(holders_);
+}
+
+void IndexSession::handle_message(p2p::Message& msg)
+{
+	Counters& c = server_.counters();
+	if (auto* m = std::get_if<p2p::Register>(&msg)) {
+		on_register(*m);
+	} else if (auto* m = std::get_if<p2p::Update>(&msg)) {
+		on_update(*m);
+	} else if (std::holds_alternative<p2p::Unregister>(msg)) {
+		on_unregister();
+	} else if (auto* m = std::get_if<p2p::List>(&msg)) {
+		c.lists++;
+		// The page must fit one frame, whatever the names' lengths.
+		reply(server_.store().list(m->after, m->limit, p2p::kMaxPayload));
+	} else if (std::holds_alternative<p2p::Stats>(msg)) {
+		c.stats++;
+		reply(server_.stats_reply());
+	} else if (std::holds_alternative<p2p::Pong>(msg)) {
+		// Heard from: that is all a pong means here.
+	} else {
+		bad_frame(p2p::ErrorCode::UnknownType,
+		          (std::string(p2p::msg_type_name(p2p::type_of(msg))) + " is not a message for the index").c_str());
+	}
+}
+
+void IndexSession::on_register(p2p::Register& m)
+{
+	Counters& c = server_.counters();
+	if (registered_) {
+		// A second REGISTER on the same connection starts over.
+		server_.peer_gone(peer_);
+		registered_ = false;
+	}
+	PeerKey key{host_, m.port};
+	AddResult r = server_.store().add(key, m.files, server_.now());
+	std::string peer = p2p::format_endpoint(host_, m.port);
+	if (r.error == p2p::ErrorCode::AddressInUse) {
+		c.refused++;
+		log_info("%s: register as %s refused: held by another live connection", name_.c_str(), peer.c_str());
+		reply(p2p::Error{r.error, 0, peer + " is registered by another live connection"});
+		return;
+	}
+	if (r.error != p2p::ErrorCode::None) {
+		c.busy++;
+		log_warn("%s: register as %s refused: more than the per-peer file limit", name_.c_str(), peer.c_str());
+		reply(p2p::Error{r.error, 0, "too many files for one peer"});
+		return;
+	}
+	registered_ = true;
+	peer_ = r.id;
+	port_ = m.port;
+	server_.peer_registered(peer_, this);
+	c.registers++;
+	log_info("%s: peer %s registered with %zu files", name_.c_str(), peer.c_str(), m.files.size());
+	reply(p2p::Ok{p2p::MsgType::Register});
+}
+
+void IndexSession::on_update(p2p::Update& m)
+{
+	Counters& c = server_.counters();
+	if (!registered_) {
+		c.not_registered++;
+		reply(p2p::Error{p2p::ErrorCode::NotRegistered, 0, "update before register"});
+		return;
+	}
+	p2p::ErrorCode e = server_.store().update(peer_, m.added, m.removed, server_.now());
+	if (e != p2p::ErrorCode::None) {
+		c.busy++;
+		log_warn("%s: update stopped at the per-peer file limit", name_.c_str());
+		reply(p2p::Error{e, 0, "too many files for one peer"});
+		return;
+	}
+	c.updates++;
+	log_debug("%s: update: %zu added, %zu removed", name_.c_str(), m.added.size(), m.removed.size());
+	reply(p2p::Ok{p2p::MsgType::Update});
+}
+
+void IndexSession::on_unregister()
+{
+	// Idempotent: "not registered" is what the sender wants either way.
+	if (registered_) {
+		server_.counters().unregisters++;
+		log_info("%s: peer %s unregistered", name_.c_str(), p2p::format_endpoint(host_, port_).c_str());
+		server_.peer_gone(peer_);
+		registered_ = false;
+	}
+	reply(p2p::Ok{p2p::MsgType::Unregister});
+}
+
+void IndexSession::reply(const p2p::Message& msg) { p2p::encode(msg, out_); }
+
+void IndexSession::bad_frame(p2p::ErrorCode code, const char* why)
+{
+	server_.counters().bad_frames++;
+	log_info("%s: bad frame (%s): %s; closing", name_.c_str(), p2p::error_code_name(code), why);
+	fail(code, why);
+}
+
+void IndexSession::flush()
+{
+	if (closed_ || out_.empty())
+		return;
+	bufferevent_write(bev_.get(), out_.data(), out_.size());
+	out_.clear();
+	if (out_.capacity() > kKeepScratch)
+		std::vector<std::byte>().swap(out_);
+	if (!paused_ && !closing_ && evbuffer_get_length(bufferevent_get_output(bev_.get())) > kMaxOutput) {
+		paused_ = true;
+		server_.counters().output_stalls++;
+		log_debug("%s: replies not read; pausing input", name_.c_str());
+		bufferevent_disable(bev_.get(), EV_READ);
+		bufferevent_setwatermark(bev_.get(), EV_WRITE, kMaxOutput / 4, 0);
+		bufferevent_setcb(bev_.get(), read_cb, write_cb, event_cb, this);
+	}
+}
+
+void IndexSession::on_write()
+{
+	if (closing_) {
+		if (evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0)
+			close(fail_reason_);
+		return;
+	}
+	if (paused_) {
+		paused_ = false;
+		bufferevent_setcb(bev_.get(), read_cb, nullptr, event_cb, this);
+		bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
+		bufferevent_enable(bev_.get(), EV_READ);
+		on_read(); // frames may already be waiting in the input
+	}
+}
+
+void IndexSession::on_event(short what)
+{
+	if (what & BEV_EVENT_TIMEOUT) {
+		close(closing_ ? fail_reason_ : "timeout");
+	} else if (what & BEV_EVENT_EOF) {
+		close("closed by the other side");
+	} else if (what & BEV_EVENT_ERROR) {
+		int err = EVUTIL_SOCKET_ERROR();
+		close(std::string("socket error: ") + evutil_socket_error_to_string(err));
+	}
+}
+
+void IndexSession::fail(p2p::ErrorCode code, const std::string& text)
+{
+	if (closed_ || closing_)
+		return;
+	reply(p2p::Error{code, 0, text});
+	closing_ = true;
+	fail_reason_ = text;
+	paused_ = false;
+	bufferevent_disable(bev_.get(), EV_READ);
+	flush();
+	// Say why, then go: but never wait more than 2 s on a client that does
+	// not read.
+	timeval tv = p2p::to_timeval(2.0);
+	bufferevent_set_timeouts(bev_.get(), nullptr, &tv);
+	bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
+	bufferevent_setcb(bev_.get(), read_cb, write_cb, event_cb, this);
+	if (evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0)
+		close(text);
+}
+
+void IndexSession::expired(const std::string& text)
+{
+	registered_ = false;
+	fail(p2p::ErrorCode::Timeout, text);
+}
+
+void IndexSession::close(const std::string& reason)
+{
+	if (closed_)
+		return;
+	closed_ = true;
+	if (bev_)
+		bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+	server_.session_closed(*this, reason);
+}
+
+} // namespace indexd

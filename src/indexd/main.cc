@@ -1,0 +1,52 @@
+// indexd: the index of a p2p file sharing network. Parses options, sets up
+// one libevent reactor, runs until SIGINT/SIGTERM.
+#include "index-server.h"
+#include "options.h"
+#include "peer-table.h"
+
+#include "p2p/ev.h"
+#include "p2p/log.h"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+
+int main(int argc, char** argv)
+{
+	using indexd::ParseResult;
+	ParseResult r = indexd::parse_options(argc, argv);
+	p2p::log_init("indexd", p2p::LogLevel::Warn);
+	switch (r.action) {
+	case ParseResult::Action::Help:
+		std::fputs(indexd::usage_text().c_str(), stdout);
+		return 0;
+	case ParseResult::Action::Version:
+		std::puts(indexd::kVersionString);
+		return 0;
+	case ParseResult::Action::Error:
+		p2p::print_error("%s (try 'indexd -h')", r.error.c_str());
+		return 2;
+	case ParseResult::Action::Run:
+		break;
+	}
+	int level = static_cast<int>(p2p::LogLevel::Warn) + r.options.verbose;
+	p2p::log_set_level(static_cast<p2p::LogLevel>(std::min(level, static_cast<int>(p2p::LogLevel::Debug))));
+	// Writes to a vanished client must come back as an error, not kill us.
+	std::signal(SIGPIPE, SIG_IGN);
+
+	p2p::EventBasePtr base(event_base_new());
+	if (!base) {
+		p2p::print_error("cannot create the event loop");
+		return 1;
+	}
+	indexd::PeerTable table;
+	indexd::IndexServer server(base.get(), table, r.options);
+	std::string error;
+	if (!server.start(error)) {
+		p2p::print_error("%s", error.c_str());
+		return 1;
+	}
+	event_base_dispatch(base.get());
+	log_info("bye");
+	return 0;
+}
