@@ -1,0 +1,237 @@
+// Serving one client. Chunk bytes go through libevent file segments: the
+// output evbuffer of a socket bufferevent has EVBUFFER_FLAG_DRAINS_TO_FD,
+// so libevent (2.1, Linux) writes such a segment with sendfile(2) straight
+// from the page cache, no copy through user space (checked with
+// `strace -f -e trace=sendfile`). The header frame goes out first with
+// writev, then the segment, in order, on the same evbuffer.
+#include "chunk-session.h"
+
+#include "chunk-server.h"
+#include "safe-open.h"
+
+#include "p2p/log.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace peerd {
+
+// Next request is answered only when the output has drained to this: a
+// few chunks in flight keep the socket busy, and memory stays bounded
+// however many requests a client pipelines (a file segment holds an fd,
+// not the bytes).
+inline constexpr std::size_t kLowWater = 4u << 20;
+// More queued requests than this and we stop reading until they drain.
+inline constexpr std::size_t kMaxQueue = 1024;
+
+ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_t id)
+	: server_(server), id_(id),
+	  conn_(server.base(), fd,
+	        p2p::FramedConn::Callbacks{
+			        .on_message = [this](p2p::Message& m) { on_message(m); },
+			        .on_raw = nullptr,
+			        .on_drained = [this] { pump(); },
+			        .on_close = [this](const std::string& reason) { on_close(reason); },
+			        .on_connected = nullptr,
+		        })
+{
+	conn_.set_write_low_water(kLowWater);
+	update_timeouts();
+	log_debug("session %" PRIu64 ": %s connected", id_, conn_.peer_name().c_str());
+}
+
+ChunkSession::~ChunkSession() = default;
+
+void ChunkSession::on_message(p2p::Message& msg)
+{
+	if (std::holds_alternative<p2p::ManifestRequest>(msg) || std::holds_alternative<p2p::ChunkRequest>(msg) ||
+	    std::holds_alternative<p2p::Ping>(msg)) {
+		queue_.push_back(std::move(msg));
+	} else {
+		server_.counters().errors_protocol++;
+		log_info("session %" PRIu64 ": %s sent an unexpected %s", id_, conn_.peer_name().c_str(),
+		         p2p::msg_type_name(p2p::type_of(msg)));
+		conn_.fail(p2p::ErrorCode::UnknownType, std::string("a peer does not answer ") +
+		                                            p2p::msg_type_name(p2p::type_of(msg)));
+		return;
+	}
+	if (queue_.size() >= kMaxQueue && !reading_paused_) {
+		// The client is far ahead of us; its requests wait in the socket.
+		bufferevent_disable(conn_.bev(), EV_READ);
+		reading_paused_ = true;
+	}
+	pump();
+}
+
+void ChunkSession::pump()
+{
+	while (!queue_.empty() && !conn_.closed() && conn_.output_length() <= kLowWater) {
+		p2p::Message msg = std::move(queue_.front());
+		queue_.pop_front();
+		if (auto* m = std::get_if<p2p::ManifestRequest>(&msg))
+			serve(*m);
+		else if (auto* c = std::get_if<p2p::ChunkRequest>(&msg))
+			serve(*c);
+		else if (auto* p = std::get_if<p2p::Ping>(&msg))
+			conn_.send(p2p::Pong{p->token});
+	}
+	if (conn_.closed())
+		return;
+	if (reading_paused_ && !draining_ && queue_.size() < kMaxQueue / 2) {
+		bufferevent_enable(conn_.bev(), EV_READ);
+		reading_paused_ = false;
+	}
+	if (draining_ && !busy()) {
+		conn_.close("drained for shutdown");
+		return;
+	}
+	update_timeouts();
+}
+
+void ChunkSession::update_timeouts()
+{
+	// Idle means nothing asked and nothing to send: then the read timeout
+	// runs. While busy, only a client that stops reading for that long is
+	// dropped, so a slow, rate-limited transfer is never cut.
+	int mode = busy() ? 1 : 0;
+	if (mode == timeout_mode_)
+		return;
+	timeout_mode_ = mode;
+	timeval tv = p2p::to_timeval(server_.limits().idle_timeout);
+	if (mode == 0)
+		bufferevent_set_timeouts(conn_.bev(), &tv, nullptr);
+	else
+		bufferevent_set_timeouts(conn_.bev(), nullptr, &tv);
+}
+
+void ChunkSession::refuse(p2p::ErrorCode code, std::uint32_t ref, const std::string& text)
+{
+	Counters& c = server_.counters();
+	if (code == p2p::ErrorCode::NotFound)
+		c.errors_not_found++;
+	else if (code == p2p::ErrorCode::Changed)
+		c.errors_changed++;
+	else if (code == p2p::ErrorCode::BadRange)
+		c.errors_bad_range++;
+	log_debug("session %" PRIu64 ": refused (%s): %s", id_, p2p::error_code_name(code), text.c_str());
+	conn_.send(p2p::Error{code, ref, text.substr(0, p2p::kMaxMessageText)});
+}
+
+void ChunkSession::serve(const p2p::ManifestRequest& req)
+{
+	server_.counters().manifest_requests++;
+	const SharedFile* f = server_.keeper().table().find(req.name);
+	if (!f) {
+		refuse(p2p::ErrorCode::NotFound, 0, req.name + ": not shared here");
+		return;
+	}
+	auto count = static_cast<std::uint32_t>(f->chunks.size());
+	if (req.first_chunk > count || (req.first_chunk == count && count != 0)) {
+		refuse(p2p::ErrorCode::BadRange, 0, req.name + ": first chunk past the end");
+		return;
+	}
+	p2p::Manifest m;
+	m.name = req.name;
+	m.size = f->st.size;
+	m.chunk_size = p2p::kChunkSize;
+	m.content_hash = f->content;
+	m.chunk_count = count;
+	m.first_chunk = req.first_chunk;
+	std::uint32_t n = std::min(count - req.first_chunk, p2p::kMaxManifestPage);
+	m.chunk_hashes.assign(f->chunks.begin() + req.first_chunk, f->chunks.begin() + req.first_chunk + n);
+	conn_.send(m);
+}
+
+void ChunkSession::serve(const p2p::ChunkRequest& req)
+{
+	Counters& c = server_.counters();
+	c.chunk_requests++;
+	ShareKeeper& keeper = server_.keeper();
+	const SharedFile* f = keeper.table().find(req.name);
+	if (!f) {
+		refuse(p2p::ErrorCode::NotFound, req.id, req.name + ": not shared here");
+		return;
+	}
+	if (f->content != req.content_hash) {
+		refuse(p2p::ErrorCode::Changed, req.id, req.name + ": another version is shared here");
+		return;
+	}
+	if (req.length > p2p::kMaxChunkLength || req.offset > f->st.size || f->st.size - req.offset < req.length) {
+		refuse(p2p::ErrorCode::BadRange, req.id, req.name + ": range outside the file");
+		return;
+	}
+	int fd = open_beneath(keeper.root_fd(), req.name, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		int err = errno;
+		keeper.recheck(req.name);
+		refuse(p2p::ErrorCode::Changed, req.id, req.name + ": " + std::strerror(err));
+		return;
+	}
+	struct stat st;
+	// The bytes must be the ones that were hashed: same inode, size, mtime.
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(file_stat(st) == f->st)) {
+		::close(fd);
+		keeper.recheck(req.name);
+		refuse(p2p::ErrorCode::Changed, req.id, req.name + ": changed since it was hashed");
+		return;
+	}
+	if (req.length == 0) {
+		::close(fd);
+		conn_.send(p2p::ChunkData{req.id, req.offset, 0});
+		c.chunks_served++;
+		return;
+	}
+	evbuffer_file_segment* seg = evbuffer_file_segment_new(fd, static_cast<ev_off_t>(req.offset),
+	                                                       static_cast<ev_off_t>(req.length), EVBUF_FS_CLOSE_ON_FREE);
+	if (!seg) {
+		::close(fd);
+		refuse(p2p::ErrorCode::Internal, req.id, req.name + ": cannot map the file");
+		return;
+	}
+	conn_.send(p2p::ChunkData{req.id, req.offset, req.length});
+	// Under a rate limit the chunk goes in small pieces: libevent hands a
+	// whole segment to one sendfile call whatever the bucket allows, so
+	// pieces of about one tick's budget keep the rate even.
+	evbuffer* out = bufferevent_get_output(conn_.bev());
+	std::uint64_t piece = server_.piece_size() ? server_.piece_size() : req.length;
+	bool ok = true;
+	for (std::uint64_t at = 0; at < req.length && ok; at += piece) {
+		std::uint64_t n = std::min<std::uint64_t>(piece, req.length - at);
+		ok = evbuffer_add_file_segment(out, seg, static_cast<ev_off_t>(at), static_cast<ev_off_t>(n)) == 0;
+	}
+	evbuffer_file_segment_free(seg); // the evbuffer holds its own references
+	if (!ok) {
+		conn_.close("cannot queue file data");
+		return;
+	}
+	c.chunks_served++;
+	c.bytes_served += req.length;
+}
+
+void ChunkSession::drain()
+{
+	draining_ = true;
+	if (!conn_.closed()) {
+		bufferevent_disable(conn_.bev(), EV_READ);
+		pump();
+	}
+}
+
+void ChunkSession::on_close(const std::string& reason)
+{
+	if (reason == "idle timeout") {
+		server_.counters().idle_closed++;
+		log_info("session %" PRIu64 ": closing %s: idle for %.0f s", id_, conn_.peer_name().c_str(),
+		         server_.limits().idle_timeout);
+	} else {
+		log_debug("session %" PRIu64 ": %s closed: %s", id_, conn_.peer_name().c_str(), reason.c_str());
+	}
+	server_.session_closed(this, reason);
+}
+
+} // namespace peerd

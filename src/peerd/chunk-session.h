@@ -1,0 +1,49 @@
+// One client connection to the chunk server: manifest and chunk requests,
+// answered strictly in the order received, chunk bytes sent by the kernel.
+#pragma once
+
+#include "p2p/framed-conn.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+
+namespace peerd {
+
+class ChunkServer;
+
+class ChunkSession {
+public:
+	ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_t id);
+	ChunkSession(const ChunkSession&) = delete;
+	ChunkSession& operator=(const ChunkSession&) = delete;
+	ChunkSession(ChunkSession&&) = delete;
+	~ChunkSession();
+
+	// Shutdown: read no more requests, finish the ones received, then close.
+	void drain();
+	void close(const std::string& reason) { conn_.close(reason); }
+	bool busy() const { return !queue_.empty() || conn_.output_length() > 0; }
+	std::uint64_t id() const { return id_; }
+	bufferevent* bev() const { return conn_.bev(); }
+
+private:
+	void on_message(p2p::Message& msg);
+	void on_close(const std::string& reason);
+	// Answers queued requests while the output is below the low-water mark.
+	void pump();
+	void serve(const p2p::ManifestRequest& req);
+	void serve(const p2p::ChunkRequest& req);
+	void refuse(p2p::ErrorCode code, std::uint32_t ref, const std::string& text);
+	void update_timeouts();
+
+	ChunkServer& server_;
+	std::uint64_t id_;
+	std::deque<p2p::Message> queue_;
+	bool draining_ = false;
+	bool reading_paused_ = false;
+	int timeout_mode_ = -1; // 0: idle (read timeout), 1: busy (write timeout)
+	p2p::FramedConn conn_;  // last: freed first
+};
+
+} // namespace peerd

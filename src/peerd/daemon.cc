@@ -1,0 +1,129 @@
+// Start-up order matters for error messages: DIR and the port are checked
+// before anything runs, so a bad argument is one line and a non-zero exit.
+#include "daemon.h"
+
+#include "p2p/log.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace peerd {
+
+// How long transfers in flight may run on after SIGINT/SIGTERM.
+inline constexpr double kGracePeriod = 5.0;
+
+Daemon::Daemon(const Options& options, event_base* base) : options_(options), base_(base) {}
+
+Daemon::~Daemon()
+{
+	// Users of the table and of the root fd go first.
+	server_.reset();
+	link_.reset();
+	watch_.reset();
+	keeper_.reset();
+	if (root_fd_ >= 0)
+		close(root_fd_);
+}
+
+bool Daemon::start(std::string* error)
+{
+	const std::string& dir = options_.dir;
+	root_fd_ = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd_ < 0) {
+		*error = dir + ": " + (errno == ENOTDIR ? "not a directory" : std::strerror(errno));
+		return false;
+	}
+	int lfd = listen_socket(options_.port, error);
+	if (lfd < 0)
+		return false;
+	std::string why;
+	auto addr = p2p::resolve(options_.index, &why);
+	if (!addr) {
+		close(lfd);
+		*error = "cannot resolve the index " + options_.index.host + ": " + why;
+		return false;
+	}
+
+	ShareKeeper::Hooks hooks;
+	hooks.on_changed = [this] {
+		if (link_)
+			link_->changed();
+	};
+	hooks.on_dir = [this](const std::string& rel) {
+		if (watch_)
+			watch_->watch(rel);
+	};
+	keeper_ = std::make_unique<ShareKeeper>(base_, root_fd_, dir, counters_, hooks);
+	watch_ = std::make_unique<DirWatch>(base_, dir, [this](const std::vector<std::string>& paths) {
+		if (!stopping_)
+			keeper_->rescan(paths);
+	});
+	ChunkServerLimits limits;
+	limits.rate_limit = options_.rate_limit;
+	server_ = std::make_unique<ChunkServer>(base_, lfd, *keeper_, counters_, limits);
+	if (!server_->ok()) {
+		*error = "cannot listen on port " + std::to_string(options_.port);
+		return false;
+	}
+	link_ = std::make_unique<IndexLink>(base_, *addr, options_.port, keeper_->table(), counters_);
+
+	auto sig = [this](int signo) {
+		p2p::EventPtr ev(evsignal_new(base_, signo, signal_cb, this));
+		event_add(ev.get(), nullptr);
+		return ev;
+	};
+	sigint_ = sig(SIGINT);
+	sigterm_ = sig(SIGTERM);
+	sighup_ = sig(SIGHUP);
+	sigusr1_ = sig(SIGUSR1);
+
+	log_info("peer %u sharing %s on port %u (index %s%s)", options_.id, dir.c_str(), options_.port,
+	         p2p::format_endpoint(addr->get()).c_str(),
+	         options_.rate_limit ? (", upload limit " + std::to_string(options_.rate_limit) + " B/s").c_str() : "");
+	if (!keeper_->start(error))
+		return false;
+	link_->start();
+	return true;
+}
+
+void Daemon::signal_cb(evutil_socket_t sig, short, void* self) { static_cast<Daemon*>(self)->on_signal(sig); }
+
+void Daemon::on_signal(int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		log_info("SIGHUP: rescanning %s", options_.dir.c_str());
+		if (!stopping_)
+			keeper_->rescan({""});
+		break;
+	case SIGUSR1:
+		log_info("stats: %s", counters_.format().c_str());
+		break;
+	default:
+		if (stopping_) {
+			log_warn("second signal: exiting now");
+			event_base_loopbreak(base_);
+			return;
+		}
+		log_info("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		shutdown();
+	}
+}
+
+void Daemon::shutdown()
+{
+	stopping_ = true;
+	server_->drain(kGracePeriod, [this] {
+		keeper_->save_cache();
+		link_->unregister([this] {
+			log_info("stats: %s", counters_.format().c_str());
+			event_base_loopexit(base_, nullptr);
+		});
+	});
+}
+
+} // namespace peerd

@@ -1,0 +1,50 @@
+// The whole peer, wired together on one event base: share keeper, dir
+// watch, chunk server, index link, and the signals that stop or rescan it.
+#pragma once
+
+#include "chunk-server.h"
+#include "counters.h"
+#include "dir-watch.h"
+#include "index-link.h"
+#include "options.h"
+#include "share-keeper.h"
+
+#include "p2p/ev.h"
+
+#include <memory>
+#include <string>
+
+namespace peerd {
+
+class Daemon {
+public:
+	Daemon(const Options& options, event_base* base);
+	Daemon(const Daemon&) = delete;
+	Daemon& operator=(const Daemon&) = delete;
+	~Daemon();
+
+	// Opens DIR, binds the port, resolves the index, starts everything.
+	// On failure `error` is a line for the user ("what went wrong").
+	bool start(std::string* error);
+	// Exit status once the loop has ended.
+	int exit_status() const { return exit_status_; }
+
+private:
+	static void signal_cb(evutil_socket_t sig, short, void* self);
+	void on_signal(int sig);
+	void shutdown();
+
+	Options options_;
+	event_base* base_;
+	int root_fd_ = -1;
+	Counters counters_;
+	bool stopping_ = false;
+	int exit_status_ = 0;
+	p2p::EventPtr sigint_, sigterm_, sighup_, sigusr1_;
+	std::unique_ptr<ShareKeeper> keeper_;
+	std::unique_ptr<DirWatch> watch_;
+	std::unique_ptr<IndexLink> link_;
+	std::unique_ptr<ChunkServer> server_;
+};
+
+} // namespace peerd

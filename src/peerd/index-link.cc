@@ -1,0 +1,190 @@
+// Index control connection: states are connecting -> connected (Register
+// sent) -> registered (Ok received); any close goes back to a retry timer.
+#include "index-link.h"
+
+#include "p2p/log.h"
+
+#include <algorithm>
+
+namespace peerd {
+
+// The index drops a peer it has not heard from for TTL seconds (30 by
+// default); pinging every 5 s keeps us well inside even a short TTL.
+inline constexpr double kPingInterval = 5.0;
+// No frame at all from the index for this long: the connection is dead.
+inline constexpr double kIndexSilence = 3 * kPingInterval;
+inline constexpr double kFirstBackoff = 0.1;
+inline constexpr double kMaxBackoff = 2.0;
+// Changes within this window go out as one update.
+inline constexpr double kFlushDelay = 0.1;
+// How long shutdown waits for the index to acknowledge Unregister.
+inline constexpr double kByeWait = 1.0;
+
+IndexLink::IndexLink(event_base* base, p2p::SockAddr index, std::uint16_t port, ShareTable& table,
+                     Counters& counters)
+	: base_(base), index_(index), index_name_(p2p::format_endpoint(index.get())), port_(port), table_(table),
+	  counters_(counters), retry_ev_(evtimer_new(base, retry_cb, this)),
+	  ping_ev_(event_new(base, -1, EV_PERSIST, ping_cb, this)), flush_ev_(evtimer_new(base, flush_cb, this)),
+	  bye_ev_(evtimer_new(base, bye_cb, this)), reap_ev_(evtimer_new(base, reap_cb, this))
+{
+}
+
+IndexLink::~IndexLink() = default;
+
+void IndexLink::start() { connect(); }
+
+void IndexLink::connect()
+{
+	if (stopping_)
+		return;
+	connected_ = registered_ = false;
+	conn_ = std::make_unique<p2p::FramedConn>(
+		base_, index_.get(), static_cast<int>(index_.len),
+		p2p::FramedConn::Callbacks{
+			.on_message = [this](p2p::Message& m) { on_message(m); },
+			.on_raw = nullptr,
+			.on_drained = nullptr,
+			.on_close = [this](const std::string& reason) { on_close(reason); },
+			.on_connected = [this] { on_connected(); },
+		});
+}
+
+void IndexLink::on_connected()
+{
+	connected_ = true;
+	backoff_ = 0;
+	counters_.index_connects++;
+	conn_->set_idle_timeout(kIndexSilence);
+	p2p::Register reg;
+	std::vector<p2p::Update> rest;
+	table_.full_pages(port_, reg, rest);
+	// The full list supersedes any change queued while we were away.
+	table_.clear_changes();
+	conn_->send(reg);
+	for (auto& page : rest)
+		conn_->send(page);
+	log_info("%s index %s: registering port %u with %zu files", ever_connected_ ? "reconnected to" : "connected to",
+	         index_name_.c_str(), port_, table_.size());
+	ever_connected_ = true;
+	timeval tv = p2p::to_timeval(kPingInterval);
+	event_add(ping_ev_.get(), &tv);
+}
+
+void IndexLink::on_message(p2p::Message& msg)
+{
+	if (auto* ok = std::get_if<p2p::Ok>(&msg)) {
+		if (ok->of == p2p::MsgType::Register) {
+			registered_ = true;
+			counters_.index_registers++;
+			log_debug("index %s: registered", index_name_.c_str());
+		} else if (ok->of == p2p::MsgType::Unregister && stopping_) {
+			log_info("index %s: unregistered", index_name_.c_str());
+			finish_unregister();
+		}
+	} else if (auto* err = std::get_if<p2p::Error>(&msg)) {
+		counters_.index_errors++;
+		log_warn("index %s: error %s: %s", index_name_.c_str(), p2p::error_code_name(err->code), err->text.c_str());
+		if (err->code == p2p::ErrorCode::AddressInUse || err->code == p2p::ErrorCode::NotRegistered)
+			conn_->close("index refused us: " + err->text); // start over (with backoff)
+	} else if (std::holds_alternative<p2p::Pong>(msg)) {
+		// Any frame resets the silence timer; nothing else to do.
+	} else if (auto* ping = std::get_if<p2p::Ping>(&msg)) {
+		conn_->send(p2p::Pong{ping->token});
+	} else {
+		log_debug("index %s: ignoring %s", index_name_.c_str(), p2p::msg_type_name(p2p::type_of(msg)));
+	}
+}
+
+void IndexLink::on_close(const std::string& reason)
+{
+	bool was_connected = connected_;
+	connected_ = registered_ = false;
+	event_del(ping_ev_.get());
+	// The FramedConn is on the stack now: free it on the next turn.
+	dead_ = std::move(conn_);
+	event_active(reap_ev_.get(), EV_TIMEOUT, 0);
+	if (stopping_) {
+		finish_unregister();
+		return;
+	}
+	if (was_connected)
+		log_warn("lost the index %s: %s; reconnecting", index_name_.c_str(), reason.c_str());
+	else
+		log_debug("index %s: %s", index_name_.c_str(), reason.c_str());
+	retry_later();
+}
+
+void IndexLink::retry_later()
+{
+	backoff_ = backoff_ == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
+	timeval tv = p2p::to_timeval(backoff_);
+	evtimer_add(retry_ev_.get(), &tv);
+}
+
+void IndexLink::changed()
+{
+	if (!evtimer_pending(flush_ev_.get(), nullptr)) {
+		timeval tv = p2p::to_timeval(kFlushDelay);
+		evtimer_add(flush_ev_.get(), &tv);
+	}
+}
+
+void IndexLink::flush()
+{
+	// While away, changes wait: the next Register carries the whole table.
+	if (!connected_ || stopping_ || !table_.has_changes())
+		return;
+	auto pages = table_.take_updates();
+	for (auto& page : pages) {
+		log_debug("index %s: update +%zu -%zu", index_name_.c_str(), page.added.size(), page.removed.size());
+		conn_->send(page);
+		counters_.index_updates++;
+	}
+}
+
+void IndexLink::unregister(std::function<void()> done)
+{
+	stopping_ = true;
+	bye_done_ = std::move(done);
+	evtimer_del(retry_ev_.get());
+	evtimer_del(flush_ev_.get());
+	event_del(ping_ev_.get());
+	if (!connected_ || !conn_) {
+		finish_unregister();
+		return;
+	}
+	conn_->send(p2p::Unregister{});
+	timeval tv = p2p::to_timeval(kByeWait);
+	evtimer_add(bye_ev_.get(), &tv);
+}
+
+void IndexLink::finish_unregister()
+{
+	evtimer_del(bye_ev_.get());
+	if (auto done = std::move(bye_done_)) {
+		bye_done_ = nullptr;
+		done();
+	}
+}
+
+void IndexLink::retry_cb(evutil_socket_t, short, void* self) { static_cast<IndexLink*>(self)->connect(); }
+
+void IndexLink::ping_cb(evutil_socket_t, short, void* self)
+{
+	auto* l = static_cast<IndexLink*>(self);
+	if (l->connected_ && l->conn_)
+		l->conn_->send(p2p::Ping{++l->ping_token_});
+}
+
+void IndexLink::flush_cb(evutil_socket_t, short, void* self) { static_cast<IndexLink*>(self)->flush(); }
+
+void IndexLink::bye_cb(evutil_socket_t, short, void* self)
+{
+	auto* l = static_cast<IndexLink*>(self);
+	log_warn("index %s: no answer to unregister; leaving anyway", l->index_name_.c_str());
+	l->finish_unregister();
+}
+
+void IndexLink::reap_cb(evutil_socket_t, short, void* self) { static_cast<IndexLink*>(self)->dead_.reset(); }
+
+} // namespace peerd

@@ -1,0 +1,65 @@
+// The control connection to the index: register with the whole share,
+// send updates as it changes, ping well within the TTL, and when the
+// connection is lost, reconnect with backoff (never more than 2 s between
+// tries) and register again. Serving does not depend on it.
+#pragma once
+
+#include "counters.h"
+#include "share-table.h"
+
+#include "p2p/address.h"
+#include "p2p/framed-conn.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace peerd {
+
+class IndexLink {
+public:
+	IndexLink(event_base* base, p2p::SockAddr index, std::uint16_t port, ShareTable& table, Counters& counters);
+	IndexLink(const IndexLink&) = delete;
+	IndexLink& operator=(const IndexLink&) = delete;
+	~IndexLink();
+
+	void start();
+	// The table has changes: send them soon (bursts go out as one update).
+	void changed();
+	// Unregisters (waiting briefly for the Ok), then calls `done`.
+	void unregister(std::function<void()> done);
+	bool registered() const { return registered_; }
+
+private:
+	void connect();
+	void on_connected();
+	void on_message(p2p::Message& msg);
+	void on_close(const std::string& reason);
+	void flush();
+	void retry_later();
+	void finish_unregister();
+	static void retry_cb(evutil_socket_t, short, void* self);
+	static void ping_cb(evutil_socket_t, short, void* self);
+	static void flush_cb(evutil_socket_t, short, void* self);
+	static void bye_cb(evutil_socket_t, short, void* self);
+	static void reap_cb(evutil_socket_t, short, void* self);
+
+	event_base* base_;
+	p2p::SockAddr index_;
+	std::string index_name_;
+	std::uint16_t port_;
+	ShareTable& table_;
+	Counters& counters_;
+	bool connected_ = false;
+	bool registered_ = false;  // the index said Ok to our Register
+	bool stopping_ = false;
+	bool ever_connected_ = false;
+	double backoff_ = 0;
+	std::uint64_t ping_token_ = 0;
+	std::function<void()> bye_done_;
+	p2p::EventPtr retry_ev_, ping_ev_, flush_ev_, bye_ev_, reap_ev_;
+	std::unique_ptr<p2p::FramedConn> dead_; // closed connection, freed next turn
+	std::unique_ptr<p2p::FramedConn> conn_; // last: freed first
+};
+
+} // namespace peerd

@@ -1,0 +1,162 @@
+// Parsing of peerd's flags; see man/peerd.8 for the user's view.
+#include "options.h"
+
+#include "p2p/parse-number.h"
+#include "p2p/protocol.h"
+
+#include <string_view>
+
+namespace peerd {
+
+// The largest ID whose default port (60000 + ID) is still a port.
+inline constexpr std::uint32_t kMaxId = 65535 - p2p::kPeerPortBase;
+
+const char* usage_text()
+{
+	return "usage: peerd -d DIR [-i HOST[:PORT]] [-p PORT] [-n ID] [--rate-limit RATE] [-v] [-h] [-V]\n"
+	       "\n"
+	       "Shares every regular file under DIR with the peers of an index.\n"
+	       "\n"
+	       "  -d, --dir DIR          directory to share; its last component is the peer ID\n"
+	       "  -i, --index HOST[:PORT] index server (default: $P2P_INDEX, else 127.0.0.1:60000)\n"
+	       "  -p, --port PORT        port to serve chunks on (default: 60000 + ID)\n"
+	       "  -n, --id ID            peer ID when DIR's name is not a number\n"
+	       "      --rate-limit RATE  cap on the total upload rate, bytes/s (K, M, G suffixes)\n"
+	       "  -v, --verbose          log more (debug lines)\n"
+	       "  -h, --help             show this help and exit\n"
+	       "  -V, --version          show the version and exit\n";
+}
+
+const char* version_text() { return "peerd 1.0 (protocol version 1)\n"; }
+
+namespace {
+
+// Last path component of DIR, ignoring trailing slashes.
+std::string_view last_component(std::string_view dir)
+{
+	while (dir.size() > 1 && dir.back() == '/')
+		dir.remove_suffix(1);
+	auto slash = dir.rfind('/');
+	return slash == std::string_view::npos ? dir : dir.substr(slash + 1);
+}
+
+ParsedOptions error(std::string text)
+{
+	ParsedOptions p;
+	p.action = ParsedOptions::Action::Error;
+	p.error = std::move(text);
+	return p;
+}
+
+} // namespace
+
+ParsedOptions parse_options(int argc, const char* const argv[], const char* env_index)
+{
+	ParsedOptions out;
+	Options& o = out.options;
+	std::string index_text = env_index && *env_index ? env_index : "";
+	std::string index_from = "P2P_INDEX";
+	bool have_port = false;
+
+	for (int i = 1; i < argc; i++) {
+		std::string_view arg = argv[i];
+		std::string_view value;
+		bool has_value = false;
+		std::string_view flag = arg;
+		// --long=value and -xVALUE forms.
+		if (arg.starts_with("--")) {
+			auto eq = arg.find('=');
+			if (eq != std::string_view::npos) {
+				flag = arg.substr(0, eq);
+				value = arg.substr(eq + 1);
+				has_value = true;
+			}
+		} else if (arg.size() > 2 && arg[0] == '-' && arg.find_first_not_of('v', 1) != std::string_view::npos) {
+			flag = arg.substr(0, 2);
+			value = arg.substr(2);
+			has_value = true;
+		}
+		auto is = [&](const char* s, const char* l) { return flag == s || flag == l; };
+		auto take = [&]() -> bool {
+			if (has_value)
+				return true;
+			if (i + 1 >= argc)
+				return false;
+			value = argv[++i];
+			return true;
+		};
+
+		if (is("-h", "--help")) {
+			out.action = ParsedOptions::Action::Help;
+			return out;
+		} else if (is("-V", "--version")) {
+			out.action = ParsedOptions::Action::Version;
+			return out;
+		} else if (flag.size() >= 2 && flag[0] == '-' && flag.find_first_not_of('v', 1) == std::string_view::npos) {
+			o.verbose += static_cast<int>(flag.size() - 1);
+		} else if (flag == "--verbose") {
+			o.verbose++;
+		} else if (is("-d", "--dir")) {
+			if (!take() || value.empty())
+				return error("option -d needs a directory");
+			o.dir = value;
+		} else if (is("-i", "--index")) {
+			if (!take() || value.empty())
+				return error("option -i needs HOST[:PORT]");
+			index_text = value;
+			index_from = "-i";
+		} else if (is("-p", "--port")) {
+			if (!take())
+				return error("option -p needs a port");
+			auto port = p2p::parse_u64(value, 65535);
+			if (!port || *port == 0)
+				return error("bad port '" + std::string(value) + "' (1-65535)");
+			o.port = static_cast<std::uint16_t>(*port);
+			have_port = true;
+		} else if (is("-n", "--id")) {
+			if (!take())
+				return error("option -n needs an ID");
+			auto id = p2p::parse_u64(value, kMaxId);
+			if (!id)
+				return error("bad peer ID '" + std::string(value) + "' (0-" + std::to_string(kMaxId) + ")");
+			o.id = static_cast<std::uint32_t>(*id);
+			o.have_id = true;
+		} else if (flag == "--rate-limit") {
+			if (!take())
+				return error("option --rate-limit needs a rate");
+			auto rate = p2p::parse_size(value);
+			if (!rate || *rate == 0)
+				return error("bad rate '" + std::string(value) + "' (bytes per second, e.g. 500K or 20M)");
+			o.rate_limit = *rate;
+		} else if (arg.starts_with("-") && arg.size() > 1) {
+			return error("unknown option '" + std::string(arg) + "' (try -h)");
+		} else {
+			return error("unexpected argument '" + std::string(arg) + "' (try -h)");
+		}
+	}
+
+	if (o.dir.empty())
+		return error("no directory to share: give -d DIR");
+	if (!o.have_id) {
+		std::string_view last = last_component(o.dir);
+		auto id = p2p::parse_u64(last, kMaxId);
+		if (id) {
+			o.id = static_cast<std::uint32_t>(*id);
+			o.have_id = true;
+		} else if (!have_port) {
+			return error("the last component of '" + o.dir +
+			             "' is not a peer ID (0-" + std::to_string(kMaxId) + "): give -n ID or -p PORT");
+		}
+	}
+	if (!have_port)
+		o.port = static_cast<std::uint16_t>(p2p::kPeerPortBase + o.id);
+	if (!index_text.empty()) {
+		auto hp = p2p::parse_host_port(index_text, p2p::kIndexPort);
+		if (!hp || hp->port == 0)
+			return error("bad index address '" + index_text + "' from " + index_from + " (HOST[:PORT])");
+		o.index = *hp;
+	}
+	return out;
+}
+
+} // namespace peerd
