@@ -45,6 +45,10 @@ public:
 
 	// Closes when no whole frame arrives for this long (0: never).
 	void set_idle_timeout(double seconds);
+	// Closes when a frame, once begun, is not complete within this long
+	// (0: never). Unlike the idle timeout, a client trickling one byte at a
+	// time cannot hold it off.
+	void set_frame_deadline(double seconds);
 	// Closed cluster: every frame sent and received carries a MAC made with
 	// `key` (frame-auth.h); a frame without a valid one closes the
 	// connection with Error BadAuth. Bytes given to send_raw are not covered.
@@ -74,7 +78,10 @@ private:
 	static void read_cb(bufferevent*, void* self);
 	static void write_cb(bufferevent*, void* self);
 	static void event_cb(bufferevent*, short what, void* self);
+	static void frame_timer_cb(evutil_socket_t, short, void* self);
+	void watch_partial_frame(bool frame_completed);
 	void on_read();
+	void read_frames();
 	void on_write();
 	void on_event(short what);
 	void setup();
@@ -93,6 +100,8 @@ private:
 	bool closed_ = false;
 	bool closing_after_flush_ = false;
 	double idle_timeout_ = 0;
+	double frame_deadline_ = 0;
+	EventPtr frame_timer_;
 	BufferEventPtr bev_; // last: freed first
 };
 

@@ -76,6 +76,39 @@ void FramedConn::set_idle_timeout(double seconds)
 	}
 }
 
+void FramedConn::set_frame_deadline(double seconds)
+{
+	frame_deadline_ = seconds;
+	if (!bev_)
+		return;
+	if (!frame_timer_)
+		frame_timer_.reset(evtimer_new(bufferevent_get_base(bev_.get()), frame_timer_cb, this));
+	if (seconds <= 0)
+		evtimer_del(frame_timer_.get());
+}
+
+// Starts the frame clock when a frame is begun, and restarts it when one
+// completes with the next already begun.
+void FramedConn::watch_partial_frame(bool frame_completed)
+{
+	if (!frame_timer_ || frame_deadline_ <= 0 || closed_)
+		return;
+	bool partial = evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0 || raw_left_ > 0;
+	if (!partial) {
+		evtimer_del(frame_timer_.get());
+	} else if (frame_completed || !evtimer_pending(frame_timer_.get(), nullptr)) {
+		timeval tv = to_timeval(frame_deadline_);
+		evtimer_add(frame_timer_.get(), &tv);
+	}
+}
+
+void FramedConn::frame_timer_cb(evutil_socket_t, short, void* self)
+{
+	auto* conn = static_cast<FramedConn*>(self);
+	log_info("%s: frame not completed within %.1f s", conn->peer_name_.c_str(), conn->frame_deadline_);
+	conn->refuse(ErrorCode::Timeout, "frame not completed in time");
+}
+
 void FramedConn::set_write_low_water(std::size_t bytes)
 {
 	if (bev_)
@@ -135,6 +168,8 @@ void FramedConn::close(const std::string& reason)
 	if (closed_)
 		return;
 	closed_ = true;
+	if (frame_timer_)
+		evtimer_del(frame_timer_.get());
 	if (bev_)
 		bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
 	if (cb_.on_close)
@@ -164,6 +199,13 @@ bool FramedConn::deliver_raw(evbuffer* in)
 }
 
 void FramedConn::on_read()
+{
+	std::uint64_t frames_before = frames_in_;
+	read_frames();
+	watch_partial_frame(frames_in_ != frames_before);
+}
+
+void FramedConn::read_frames()
 {
 	evbuffer* in = bufferevent_get_input(bev_.get());
 	while (!closed_ && !closing_after_flush_) {

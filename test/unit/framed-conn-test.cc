@@ -121,6 +121,20 @@ TEST_CASE("EOF and idle timeout both close through one path", "[framed-conn]")
 	}
 }
 
+TEST_CASE("a frame trickled a byte at a time misses its deadline", "[framed-conn]")
+{
+	Pair p;
+	p.conn->set_idle_timeout(5);
+	p.conn->set_frame_deadline(0.3);
+	auto frame = encode(Lookup{"abcdefgh"});
+	for (std::size_t i = 0; i + 1 < frame.size() && p.closed_reason.empty(); i++) {
+		p.write({frame[i]});
+		p.run_for(0.05); // always well inside the idle timeout
+	}
+	CHECK(p.conn->refused_with() == ErrorCode::Timeout);
+	CHECK(p.got.empty());
+}
+
 TEST_CASE("with a secret, sealed frames pass and unsealed ones are refused", "[framed-conn][frame-auth]")
 {
 	SecretKey key;
