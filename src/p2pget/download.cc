@@ -1,0 +1,417 @@
+// One file's download; see download.h.
+//
+// Resume: chunks the sidecar lists are hashed again from disk (on the hash
+// pool) before they count. Re-reading costs a local read at hashing speed,
+// far less than a fetch, and it means correctness never rests on the
+// sidecar: a power loss between recording a chunk and its bytes reaching
+// the disk, or a partial file edited by hand, only costs a re-fetch.
+#include "download.h"
+
+#include "engine.h"
+
+#include "p2p/address.h"
+#include "p2p/log.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+namespace p2pget {
+
+Download::Download(Engine& engine, std::size_t id, std::string name) : engine_(engine), id_(id)
+{
+	result_.name = std::move(name);
+	started_ = engine_.now();
+}
+
+Download::~Download() = default;
+
+PeerFetch* Download::peer(ChunkPlan::PeerId id)
+{
+	return id < peers_.size() ? peers_[id].get() : nullptr;
+}
+
+std::size_t Download::active_peers() const
+{
+	return static_cast<std::size_t>(
+		std::count_if(peers_.begin(), peers_.end(), [](auto& p) { return p->connected() && p->in_flight() > 0; }));
+}
+
+std::uint64_t Download::chunk_offset(std::uint32_t chunk) const
+{
+	return static_cast<std::uint64_t>(chunk) * chunk_size_;
+}
+
+std::uint32_t Download::chunk_length(std::uint32_t chunk) const
+{
+	return static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk_size_, result_.size - chunk_offset(chunk)));
+}
+
+void Download::on_lookup(const p2p::Message* reply, const std::string& error)
+{
+	if (finished())
+		return;
+	if (!reply) {
+		fail(FileResult::Status::IndexDown, error);
+		return;
+	}
+	if (auto* err = std::get_if<p2p::Error>(reply)) {
+		if (err->code == p2p::ErrorCode::NotFound)
+			fail(FileResult::Status::Missing, "not in the index");
+		else
+			fail(FileResult::Status::Failed, std::string("index refused the lookup: ") + err->text);
+		return;
+	}
+	auto* lr = std::get_if<p2p::LookupReply>(reply);
+	if (!lr) {
+		fail(FileResult::Status::IndexDown, "unexpected reply from the index");
+		return;
+	}
+	if (lr->peers.empty()) {
+		fail(FileResult::Status::Missing, "not in the index");
+		return;
+	}
+	choose_version(*lr);
+}
+
+// The version most peers hold wins; ties go to the larger file, then the
+// smaller hash, so every run picks the same one.
+void Download::choose_version(const p2p::LookupReply& reply)
+{
+	std::map<std::pair<std::uint64_t, p2p::Hash>, std::vector<const p2p::PeerHolding*>> versions;
+	for (auto& p : reply.peers)
+		versions[{p.size, p.hash}].push_back(&p);
+	auto best = versions.begin();
+	for (auto it = versions.begin(); it != versions.end(); ++it)
+		if (it->second.size() > best->second.size() ||
+		    (it->second.size() == best->second.size() && it->first.first > best->first.first))
+			best = it;
+	result_.versions = versions.size();
+	result_.size = best->first.first;
+	result_.hash = best->first.second;
+	result_.peers = best->second.size();
+	if (versions.size() > 1)
+		engine_.note("%s: %zu versions in the index; taking the one %zu of %zu peers hold (%llu bytes, %.16s)",
+		             result_.name.c_str(), versions.size(), best->second.size(), reply.peers.size(),
+		             static_cast<unsigned long long>(result_.size), p2p::to_hex(result_.hash).c_str());
+
+	if (result_.size == 0) {
+		// Nothing to fetch: the hash alone says whether the index is sane.
+		if (result_.hash != p2p::hash_bytes(nullptr, 0)) {
+			fail(FileResult::Status::Failed, "the index lists an empty file with a non-empty hash");
+			return;
+		}
+		chunk_size_ = p2p::kChunkSize;
+		manifest_complete();
+		return;
+	}
+	for (auto* holder : best->second) {
+		auto addr = p2p::to_sockaddr(holder->host, holder->port);
+		ChunkPlan::PeerId id = peers_.size();
+		peers_.push_back(std::make_unique<PeerFetch>(engine_.base(), *this, id, addr, engine_.options().timeout,
+		                                             engine_.dup_budget()));
+	}
+}
+
+void Download::on_peer_connected(PeerFetch& p)
+{
+	log_debug("%s: connected to %s", result_.name.c_str(), p.label().c_str());
+	if (!manifest_ready_)
+		ask_manifest();
+	else
+		pump();
+}
+
+void Download::ask_manifest()
+{
+	if (manifest_peer_ || finished())
+		return;
+	for (auto& p : peers_) {
+		if (p->connected()) {
+			manifest_peer_ = p.get();
+			p->request_manifest(result_.name, static_cast<std::uint32_t>(chunk_hashes_.size()));
+			return;
+		}
+	}
+}
+
+void Download::bad_peer(PeerFetch& p, const std::string& why)
+{
+	result_.bad_chunks++;
+	engine_.note("%s: %s %s; not using it again for this file", result_.name.c_str(), p.label().c_str(),
+	             why.c_str());
+	engine_.count("bad_data");
+	p.close(why);
+}
+
+void Download::on_manifest(PeerFetch& p, const p2p::Manifest& m)
+{
+	if (finished())
+		return;
+	std::uint32_t expect_count = chunk_hashes_.empty() ? 0 : p2p::chunk_count(result_.size, chunk_size_);
+	bool ok = m.name == result_.name && m.size == result_.size && m.content_hash == result_.hash &&
+	          m.chunk_size > 0 && m.chunk_size <= p2p::kMaxChunkLength &&
+	          m.chunk_count == p2p::chunk_count(m.size, m.chunk_size) &&
+	          m.first_chunk == chunk_hashes_.size() && !m.chunk_hashes.empty() &&
+	          m.chunk_hashes.size() <= m.chunk_count - m.first_chunk &&
+	          (chunk_hashes_.empty() || (m.chunk_size == chunk_size_ && m.chunk_count == expect_count));
+	if (!ok) {
+		manifest_peer_ = nullptr;
+		bad_peer(p, "sent a manifest that does not match the index");
+		return;
+	}
+	chunk_size_ = m.chunk_size;
+	chunk_hashes_.insert(chunk_hashes_.end(), m.chunk_hashes.begin(), m.chunk_hashes.end());
+	if (chunk_hashes_.size() < m.chunk_count) {
+		p.request_manifest(result_.name, static_cast<std::uint32_t>(chunk_hashes_.size()));
+		return;
+	}
+	manifest_peer_ = nullptr;
+	if (p2p::content_hash(chunk_hashes_) != result_.hash) {
+		chunk_hashes_.clear();
+		bad_peer(p, "sent chunk hashes that do not add up to the content hash");
+		return;
+	}
+	manifest_complete();
+}
+
+void Download::manifest_complete()
+{
+	std::string error;
+	auto pf = PartialFile::open(engine_.options().out_dir, result_.name, result_.size, chunk_size_, result_.hash, error);
+	if (!pf) {
+		fail(FileResult::Status::Failed, error);
+		return;
+	}
+	file_ = std::move(pf);
+	manifest_ready_ = true;
+	plan_.emplace(p2p::chunk_count(result_.size, chunk_size_));
+	for (std::size_t i = 0; i < peers_.size(); i++)
+		plan_->add_peer();
+	for (std::size_t i = 0; i < peers_.size(); i++)
+		if (peers_[i]->closed())
+			plan_->drop_peer(i);
+	for (std::uint32_t c = 0; c < plan_->chunk_count(); c++) {
+		if (file_->recorded()[c]) {
+			plan_->hold(c);
+			local_checks_++;
+			engine_.pool().submit({file_, chunk_offset(c), chunk_length(c), chunk_hashes_[c], id_, c, kLocal});
+		}
+	}
+	pump();
+}
+
+bool Download::write_chunk_bytes(const void* data, std::size_t len, std::uint64_t offset)
+{
+	if (file_->write(data, len, offset))
+		return true;
+	int err = errno;
+	fail(FileResult::Status::Failed, "writing " + file_->partial_path().string() + ": " + std::strerror(err));
+	errno = err;
+	return false;
+}
+
+void Download::on_bytes(std::size_t n)
+{
+	result_.fetched += n;
+	engine_.on_bytes(n);
+}
+
+void Download::on_chunk_written(PeerFetch& p, std::uint32_t chunk)
+{
+	if (finished())
+		return;
+	engine_.pool().submit({file_, chunk_offset(chunk), chunk_length(chunk), chunk_hashes_[chunk], id_, chunk, p.id()});
+}
+
+void Download::on_chunk_buffered(PeerFetch& p, std::uint32_t chunk, const std::vector<std::byte>& bytes)
+{
+	if (finished() || plan_->is_done(chunk))
+		return;
+	if (p2p::hash_bytes(bytes) != chunk_hashes_[chunk]) {
+		if (plan_->peer_live(p.id()))
+			bad_peer(p, "sent a chunk that does not match its hash");
+		return;
+	}
+	auto others = plan_->verified(p.id(), chunk);
+	if (!others)
+		return;
+	// The copy being written to disk (if any) lost: stop it, then put the
+	// verified bytes in its place.
+	for (auto o : *others)
+		if (auto* q = peer(o))
+			q->discard(chunk);
+	writers_.erase(chunk);
+	if (!write_chunk_bytes(bytes.data(), bytes.size(), chunk_offset(chunk)))
+		return;
+	engine_.count("endgame_wins");
+	file_->mark_verified(chunk);
+	done_bytes_ += chunk_length(chunk);
+	check_progress();
+}
+
+void Download::on_verified(const VerifyResult& r)
+{
+	if (finished())
+		return;
+	if (r.read_errno != 0) {
+		fail(FileResult::Status::Failed,
+		     "reading back " + file_->partial_path().string() + ": " + std::strerror(r.read_errno));
+		return;
+	}
+	if (r.peer == kLocal) {
+		local_checks_--;
+		if (r.ok) {
+			plan_->done(r.chunk);
+			result_.resumed += chunk_length(r.chunk);
+			done_bytes_ += chunk_length(r.chunk);
+		} else {
+			plan_->release(r.chunk);
+		}
+		check_progress();
+		return;
+	}
+	auto w = writers_.find(r.chunk);
+	bool current = w != writers_.end() && w->second == r.peer;
+	if (!r.ok) {
+		// Stale verdicts (the chunk was re-queued or won elsewhere since)
+		// say nothing about the peer.
+		if (!current || plan_->is_done(r.chunk))
+			return;
+		writers_.erase(w);
+		plan_->failed(r.peer, r.chunk);
+		if (auto* p = peer(r.peer); p && plan_->peer_live(r.peer))
+			bad_peer(*p, "sent a chunk that does not match its hash");
+		check_progress();
+		return;
+	}
+	auto others = plan_->verified(r.peer, r.chunk);
+	if (!others)
+		return;
+	if (current)
+		writers_.erase(w);
+	for (auto o : *others)
+		if (auto* q = peer(o))
+			q->discard(r.chunk);
+	if (!file_->mark_verified(r.chunk)) {
+		fail(FileResult::Status::Failed, "writing the sidecar of " + file_->partial_path().string() + ": " +
+		                                     std::strerror(errno));
+		return;
+	}
+	done_bytes_ += chunk_length(r.chunk);
+	check_progress();
+}
+
+void Download::on_peer_closed(PeerFetch& p, const std::string& reason, bool bad_data)
+{
+	if (manifest_peer_ == &p)
+		manifest_peer_ = nullptr;
+	if (finished())
+		return;
+	log_info("%s: %s: %s", result_.name.c_str(), p.label().c_str(), reason.c_str());
+	if (bad_data) {
+		result_.bad_chunks++;
+		engine_.count("bad_data");
+	}
+	last_peer_error_ = p.label() + ": " + reason;
+	engine_.count("peers_dropped");
+	if (plan_) {
+		for (auto chunk : plan_->drop_peer(p.id())) {
+			auto w = writers_.find(chunk);
+			if (w != writers_.end() && w->second == p.id())
+				writers_.erase(w);
+		}
+	}
+	if (!manifest_ready_) {
+		ask_manifest();
+		bool any = std::any_of(peers_.begin(), peers_.end(), [](auto& q) { return !q->closed(); });
+		if (!any)
+			fail(FileResult::Status::Failed, "no peer could send the manifest (last: " + last_peer_error_ + ")");
+		return;
+	}
+	check_progress();
+}
+
+// Fills every connected peer's pipeline from the plan.
+void Download::pump()
+{
+	if (finished() || !plan_)
+		return;
+	double now = engine_.now();
+	for (auto& p : peers_) {
+		if (!p->connected() || !plan_->peer_live(p->id()))
+			continue;
+		while (p->in_flight() < engine_.options().depth) {
+			auto& budget = engine_.dup_budget();
+			auto chunk = plan_->next(p->id(), now, budget.free > 0);
+			if (!chunk)
+				break;
+			auto mode = PeerFetch::Mode::Write;
+			if (writers_.count(*chunk)) {
+				mode = PeerFetch::Mode::Buffer;
+				budget.free--;
+				engine_.count("endgame_requests");
+			} else {
+				writers_[*chunk] = p->id();
+			}
+			p->request_chunk(result_.name, result_.hash, *chunk, chunk_offset(*chunk), chunk_length(*chunk), mode);
+		}
+	}
+	check_progress();
+}
+
+void Download::check_progress()
+{
+	if (finished() || !plan_)
+		return;
+	result_.retries = plan_->retries();
+	result_.duplicates = plan_->duplicates();
+	if (plan_->complete()) {
+		succeed();
+		return;
+	}
+	if (plan_->starved() && local_checks_ == 0)
+		fail(FileResult::Status::Failed, "some chunks could not be had from any peer (last: " + last_peer_error_ + ")");
+}
+
+void Download::close_peers()
+{
+	for (auto& p : peers_)
+		if (!p->closed())
+			p->close("download over");
+}
+
+void Download::succeed()
+{
+	std::string error;
+	if (!file_->finish(error)) {
+		fail(FileResult::Status::Failed, error);
+		return;
+	}
+	result_.status = FileResult::Status::Ok;
+	result_.seconds = engine_.now() - started_;
+	for (auto& p : peers_)
+		result_.peer_bytes.emplace_back(p->label(), p->bytes());
+	close_peers();
+	engine_.finished(*this);
+}
+
+void Download::fail(FileResult::Status status, const std::string& error)
+{
+	if (finished())
+		return;
+	result_.status = status;
+	result_.error = error;
+	result_.seconds = engine_.now() - started_;
+	if (plan_) {
+		result_.retries = plan_->retries();
+		result_.duplicates = plan_->duplicates();
+	}
+	for (auto& p : peers_)
+		result_.peer_bytes.emplace_back(p->label(), p->bytes());
+	close_peers();
+	engine_.finished(*this);
+}
+
+} // namespace p2pget

@@ -1,0 +1,104 @@
+// One file's download: picks the version most peers hold, gets and checks
+// the manifest, then runs the chunk plan over one PeerFetch per peer,
+// writing into a PartialFile and verifying every chunk on the hash pool.
+#pragma once
+
+#include "chunk-plan.h"
+#include "hash-pool.h"
+#include "partial-file.h"
+#include "peer-fetch.h"
+
+#include "p2p/message.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace p2pget {
+
+class Engine;
+
+struct FileResult {
+	enum class Status { Pending, Ok, Missing, Failed, IndexDown };
+	std::string name;
+	Status status = Status::Pending;
+	std::string error;
+	std::uint64_t size = 0;
+	p2p::Hash hash{};
+	std::size_t versions = 0; // distinct (size, hash) versions in the index
+	std::size_t peers = 0;    // peers holding the chosen version
+	double seconds = 0;
+	std::uint64_t fetched = 0; // bytes received from peers (all copies)
+	std::uint64_t resumed = 0; // bytes found verified on disk
+	std::uint64_t retries = 0;
+	std::uint64_t duplicates = 0;
+	std::uint64_t bad_chunks = 0;
+	std::vector<std::pair<std::string, std::uint64_t>> peer_bytes;
+};
+
+class Download {
+public:
+	static constexpr ChunkPlan::PeerId kLocal = static_cast<ChunkPlan::PeerId>(-1);
+
+	Download(Engine& engine, std::size_t id, std::string name);
+	Download(const Download&) = delete;
+	Download& operator=(const Download&) = delete;
+	~Download();
+
+	// The index's answer; nullptr when the index could not be asked.
+	void on_lookup(const p2p::Message* reply, const std::string& error);
+	void on_verified(const VerifyResult& r);
+
+	// From PeerFetch.
+	void on_peer_connected(PeerFetch& peer);
+	void on_peer_closed(PeerFetch& peer, const std::string& reason, bool bad_data);
+	void on_manifest(PeerFetch& peer, const p2p::Manifest& m);
+	bool write_chunk_bytes(const void* data, std::size_t len, std::uint64_t offset);
+	void on_bytes(std::size_t n);
+	void on_chunk_written(PeerFetch& peer, std::uint32_t chunk);
+	void on_chunk_buffered(PeerFetch& peer, std::uint32_t chunk, const std::vector<std::byte>& bytes);
+	void pump();
+
+	bool finished() const { return result_.status != FileResult::Status::Pending; }
+	const FileResult& result() const { return result_; }
+	const std::string& name() const { return result_.name; }
+	// For the progress display.
+	std::uint64_t size() const { return result_.size; }
+	std::uint64_t done_bytes() const { return done_bytes_; }
+	std::size_t active_peers() const;
+	bool size_known() const { return manifest_ready_ || finished(); }
+
+private:
+	void choose_version(const p2p::LookupReply& reply);
+	void ask_manifest();
+	void manifest_complete();
+	void bad_peer(PeerFetch& peer, const std::string& why);
+	void check_progress();
+	void succeed();
+	void fail(FileResult::Status status, const std::string& error);
+	void close_peers();
+	std::uint64_t chunk_offset(std::uint32_t chunk) const;
+	std::uint32_t chunk_length(std::uint32_t chunk) const;
+	PeerFetch* peer(ChunkPlan::PeerId id);
+
+	Engine& engine_;
+	std::size_t id_;
+	FileResult result_;
+	double started_ = 0;
+	std::uint32_t chunk_size_ = 0;
+	std::vector<p2p::Hash> chunk_hashes_;
+	bool manifest_ready_ = false;
+	PeerFetch* manifest_peer_ = nullptr;
+	std::string last_peer_error_;
+	std::uint64_t done_bytes_ = 0;
+	std::size_t local_checks_ = 0; // resume checks on the hash pool
+	std::optional<ChunkPlan> plan_;
+	std::unordered_map<std::uint32_t, ChunkPlan::PeerId> writers_;
+	std::shared_ptr<PartialFile> file_;
+	std::vector<std::unique_ptr<PeerFetch>> peers_; // index = plan PeerId
+};
+
+} // namespace p2pget

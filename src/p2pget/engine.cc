@@ -1,0 +1,137 @@
+// The engine's reactor; see engine.h.
+#include "engine.h"
+
+#include "p2p/log.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
+
+namespace p2pget {
+
+Engine::Engine(EngineOptions options) : options_(std::move(options)), base_(event_base_new())
+{
+	budget_.free = options_.dup_buffers;
+	started_ = now();
+	pool_ = std::make_unique<HashPool>(base_.get(), options_.hash_threads, [this](const VerifyResult& r) {
+		if (r.download < downloads_.size())
+			downloads_[r.download]->on_verified(r);
+	});
+	tick_.reset(event_new(base_.get(), -1, EV_PERSIST, tick_cb, this));
+}
+
+Engine::~Engine()
+{
+	// Order matters: the index link and the peers' connections use the
+	// base, so they go before it (members are freed in reverse order and
+	// base_ is declared first).
+	index_.reset();
+	pool_.reset();
+	downloads_.clear();
+	tick_.reset();
+}
+
+double Engine::now() const
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+void Engine::note(const char* fmt, ...)
+{
+	if (!options_.notes)
+		return;
+	char text[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	std::vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	p2p::print_error("%s", text);
+}
+
+std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
+                                         std::function<void(const Progress&)> on_progress)
+{
+	on_progress_ = std::move(on_progress);
+	index_ = std::make_unique<IndexLink>(base_.get(), options_.index, options_.timeout);
+	std::size_t first = downloads_.size();
+	for (auto& name : names) {
+		std::size_t id = downloads_.size();
+		downloads_.push_back(std::make_unique<Download>(*this, id, name));
+		unfinished_++;
+		index_->ask(p2p::Lookup{name}, [this, id](const p2p::Message* reply, const std::string& error) {
+			downloads_[id]->on_lookup(reply, error);
+		});
+	}
+	if (on_progress_) {
+		timeval tv = p2p::to_timeval(0.25);
+		event_add(tick_.get(), &tv);
+	}
+	if (unfinished_ > 0)
+		event_base_dispatch(base_.get());
+	event_del(tick_.get());
+	if (on_progress_)
+		on_progress_(progress());
+	index_->close();
+	std::vector<FileResult> results;
+	for (std::size_t i = first; i < downloads_.size(); i++)
+		results.push_back(downloads_[i]->result());
+	return results;
+}
+
+std::optional<p2p::Message> Engine::ask_index(const p2p::Message& request, std::string& error)
+{
+	if (!index_)
+		index_ = std::make_unique<IndexLink>(base_.get(), options_.index, options_.timeout);
+	std::optional<p2p::Message> out;
+	bool done = false;
+	index_->ask(request, [&](const p2p::Message* reply, const std::string& err) {
+		if (reply)
+			out = *reply;
+		else
+			error = err;
+		done = true;
+		event_base_loopbreak(base_.get());
+	});
+	while (!done)
+		event_base_loop(base_.get(), EVLOOP_ONCE);
+	return out;
+}
+
+void Engine::finished(Download& d)
+{
+	const auto& r = d.result();
+	count(r.status == FileResult::Status::Ok ? "files_ok" : "files_failed");
+	log_info("%s: finished: %s", r.name.c_str(), r.status == FileResult::Status::Ok ? "ok" : r.error.c_str());
+	if (--unfinished_ == 0)
+		event_base_loopbreak(base_.get());
+}
+
+Progress Engine::progress() const
+{
+	Progress p;
+	p.files = downloads_.size();
+	p.received = received_;
+	p.elapsed = now() - started_;
+	for (auto& d : downloads_) {
+		if (d->finished())
+			p.files_done++;
+		if (d->size_known()) {
+			p.total += d->size();
+			p.done += d->finished() && d->result().status == FileResult::Status::Ok ? d->size() : d->done_bytes();
+		}
+		p.peers += d->active_peers();
+	}
+	return p;
+}
+
+void Engine::tick_cb(evutil_socket_t, short, void* self) { static_cast<Engine*>(self)->on_tick(); }
+
+void Engine::on_tick()
+{
+	if (on_progress_)
+		on_progress_(progress());
+}
+
+} // namespace p2pget

@@ -1,0 +1,91 @@
+// The download engine: one libevent reactor runs every download at once,
+// plus the index link and the hash pool. Usable without the command line:
+// give it options and names, get one FileResult per name.
+#pragma once
+
+#include "download.h"
+#include "hash-pool.h"
+#include "index-link.h"
+#include "peer-fetch.h"
+
+#include "p2p/address.h"
+#include "p2p/ev.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace p2pget {
+
+struct EngineOptions {
+	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort};
+	std::filesystem::path out_dir = ".";
+	double timeout = 15.0;
+	// Chunk requests in flight per peer connection: enough to keep the
+	// pipe busy across the round trip (see tools/bench.sh).
+	std::size_t depth = 3;
+	int dup_buffers = 4; // endgame duplicates held in memory, process wide
+	unsigned hash_threads = 2;
+	bool notes = true; // print notes ("2 versions...") on stderr
+};
+
+struct Progress {
+	std::size_t files = 0, files_done = 0;
+	std::uint64_t total = 0; // bytes of the files whose size is known
+	std::uint64_t done = 0;  // verified bytes
+	std::uint64_t received = 0;
+	std::size_t peers = 0; // connections with requests in flight
+	double elapsed = 0;
+};
+
+class Engine {
+public:
+	explicit Engine(EngineOptions options);
+	Engine(const Engine&) = delete;
+	Engine& operator=(const Engine&) = delete;
+	~Engine();
+
+	// Downloads every name at once; returns when all are finished.
+	// `on_progress` (optional) is called about four times a second.
+	std::vector<FileResult> download(const std::vector<std::string>& names,
+	                                 std::function<void(const Progress&)> on_progress = {});
+	// One request to the index, for --list and --lookup: the reply, or
+	// nullopt with `error` when the index cannot be reached.
+	std::optional<p2p::Message> ask_index(const p2p::Message& request, std::string& error);
+
+	// For Download and PeerFetch.
+	event_base* base() const { return base_.get(); }
+	const EngineOptions& options() const { return options_; }
+	double now() const;
+	HashPool& pool() { return *pool_; }
+	DupBudget& dup_budget() { return budget_; }
+	void on_bytes(std::size_t n) { received_ += n; }
+	void finished(Download& d);
+	void note(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+	void count(const std::string& counter) { counters_[counter]++; }
+	const std::map<std::string, std::uint64_t>& counters() const { return counters_; }
+
+private:
+	static void tick_cb(evutil_socket_t, short, void* self);
+	void on_tick();
+	Progress progress() const;
+
+	EngineOptions options_;
+	p2p::EventBasePtr base_;
+	DupBudget budget_;
+	std::uint64_t received_ = 0;
+	std::size_t unfinished_ = 0;
+	double started_ = 0;
+	std::map<std::string, std::uint64_t> counters_;
+	std::function<void(const Progress&)> on_progress_;
+	std::vector<std::unique_ptr<Download>> downloads_;
+	p2p::EventPtr tick_;
+	std::unique_ptr<HashPool> pool_;
+	std::unique_ptr<IndexLink> index_;
+};
+
+} // namespace p2pget

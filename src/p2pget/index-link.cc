@@ -1,0 +1,115 @@
+// The index connection; see index-link.h.
+#include "index-link.h"
+
+#include "p2p/log.h"
+
+namespace p2pget {
+
+IndexLink::IndexLink(event_base* base, const p2p::HostPort& index, double timeout)
+	: base_(base), label_(index.host + ":" + std::to_string(index.port)), timeout_(timeout)
+{
+	timer_.reset(evtimer_new(base, timer_cb, this));
+	std::string error;
+	auto addr = p2p::resolve(index, &error);
+	if (!addr) {
+		dead_ = true;
+		dead_reason_ = "cannot resolve index " + label_ + ": " + error;
+		return;
+	}
+	label_ = p2p::format_endpoint(addr->get());
+	p2p::FramedConn::Callbacks cb;
+	cb.on_message = [this](p2p::Message& m) { on_message(m); };
+	cb.on_close = [this](const std::string& r) { on_close(r); };
+	cb.on_connected = [this] {
+		connected_ = true;
+		while (!unsent_.empty()) {
+			conn_->send(unsent_.front());
+			unsent_.pop_front();
+		}
+	};
+	conn_ = std::make_unique<p2p::FramedConn>(base, addr->get(), static_cast<int>(addr->len), std::move(cb));
+}
+
+IndexLink::~IndexLink() = default;
+
+void IndexLink::timer_cb(evutil_socket_t, short, void* self)
+{
+	auto* link = static_cast<IndexLink*>(self);
+	link->conn_->close("no answer within the timeout");
+}
+
+// The timer runs while an answer is owed; each answer restarts it.
+void IndexLink::arm()
+{
+	if (pending_.empty()) {
+		evtimer_del(timer_.get());
+		return;
+	}
+	timeval tv = p2p::to_timeval(timeout_);
+	evtimer_add(timer_.get(), &tv);
+}
+
+void IndexLink::ask(p2p::Message request, Callback cb)
+{
+	if (dead_) {
+		// Reported from the loop so callers never see a callback from
+		// inside their own call.
+		struct Later {
+			Callback cb;
+			std::string reason;
+		};
+		auto later = std::make_unique<Later>(Later{std::move(cb), dead_reason_});
+		event_base_once(
+			base_, -1, EV_TIMEOUT,
+			[](evutil_socket_t, short, void* p) {
+				std::unique_ptr<Later> l(static_cast<Later*>(p));
+				l->cb(nullptr, l->reason);
+			},
+			later.release(), nullptr);
+		return;
+	}
+	pending_.push_back(std::move(cb));
+	if (pending_.size() == 1)
+		arm();
+	if (connected_)
+		conn_->send(request);
+	else
+		unsent_.push_back(std::move(request));
+}
+
+void IndexLink::close()
+{
+	if (conn_ && !conn_->closed())
+		conn_->close("done");
+}
+
+void IndexLink::on_message(p2p::Message& msg)
+{
+	if (pending_.empty()) {
+		log_info("index %s: unexpected %s", label_.c_str(), p2p::msg_type_name(p2p::type_of(msg)));
+		return;
+	}
+	Callback cb = std::move(pending_.front());
+	pending_.pop_front();
+	arm();
+	cb(&msg, "");
+}
+
+void IndexLink::on_close(const std::string& reason)
+{
+	evtimer_del(timer_.get());
+	dead_ = true;
+	dead_reason_ = "index " + label_ + ": " + reason;
+	fail_all(dead_reason_);
+}
+
+void IndexLink::fail_all(const std::string& reason)
+{
+	auto pending = std::move(pending_);
+	pending_.clear();
+	unsent_.clear();
+	for (auto& cb : pending)
+		cb(nullptr, reason);
+}
+
+} // namespace p2pget

@@ -1,0 +1,175 @@
+// p2pget: downloads files from every peer that holds them, verifying every
+// chunk; also lists the index (--list) and shows who holds a name (--lookup).
+#include "engine.h"
+#include "options.h"
+#include "report.h"
+
+#include "p2p/hash.h"
+#include "p2p/log.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+
+using namespace p2pget;
+
+namespace {
+
+constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitMissing = 3, kExitIndex = 4;
+
+EngineOptions engine_options(const Options& o)
+{
+	EngineOptions e;
+	e.index = o.index;
+	e.out_dir = o.out_dir;
+	e.timeout = o.timeout;
+	e.notes = !o.quiet;
+	return e;
+}
+
+int run_list(const Options& o)
+{
+	Engine engine(engine_options(o));
+	std::string after;
+	while (true) {
+		std::string error;
+		auto reply = engine.ask_index(p2p::List{after, p2p::kMaxListPage}, error);
+		if (!reply) {
+			p2p::print_error("cannot reach the index: %s", error.c_str());
+			return kExitIndex;
+		}
+		auto* lr = std::get_if<p2p::ListReply>(&*reply);
+		if (!lr) {
+			p2p::print_error("unexpected answer from the index");
+			return kExitIndex;
+		}
+		for (auto& e : lr->entries) {
+			if (o.json)
+				std::printf("%s\n", list_entry_json(e).c_str());
+			else
+				std::printf("%14llu  %3u  %.16s  %s\n", static_cast<unsigned long long>(e.size), e.peers,
+				            p2p::to_hex(e.hash).c_str(), e.name.c_str());
+		}
+		if (!lr->more || lr->entries.empty())
+			break;
+		after = lr->entries.back().name;
+	}
+	return kExitOk;
+}
+
+int run_lookup(const Options& o)
+{
+	Engine engine(engine_options(o));
+	std::string error;
+	const std::string& name = o.names.front();
+	auto reply = engine.ask_index(p2p::Lookup{name}, error);
+	if (!reply) {
+		p2p::print_error("cannot reach the index: %s", error.c_str());
+		return kExitIndex;
+	}
+	p2p::LookupReply lr;
+	if (auto* r = std::get_if<p2p::LookupReply>(&*reply))
+		lr = *r;
+	else if (!std::holds_alternative<p2p::Error>(*reply)) {
+		p2p::print_error("unexpected answer from the index");
+		return kExitIndex;
+	}
+	lr.name = name;
+	if (o.json)
+		std::printf("%s\n", lookup_json(lr).c_str());
+	else
+		for (auto& p : lr.peers)
+			std::printf("%-24s %14llu  %s\n", p2p::format_endpoint(p.host, p.port).c_str(),
+			            static_cast<unsigned long long>(p.size), p2p::to_hex(p.hash).c_str());
+	if (lr.peers.empty()) {
+		if (!o.quiet && !o.json)
+			p2p::print_error("%s: not in the index", name.c_str());
+		return kExitMissing;
+	}
+	return kExitOk;
+}
+
+int run_download(const Options& o)
+{
+	Engine engine(engine_options(o));
+	bool tty = !o.quiet && ::isatty(STDERR_FILENO);
+	std::function<void(const Progress&)> show;
+	if (tty)
+		show = [](const Progress& p) { std::fprintf(stderr, "\r%s\033[K", progress_line(p).c_str()); };
+	auto results = engine.download(o.names, show);
+	if (tty)
+		std::fputc('\n', stderr);
+	bool failed = false, missing = false, index_down = false;
+	for (auto& r : results) {
+		if (o.json)
+			std::printf("%s\n", result_json(r).c_str());
+		switch (r.status) {
+		case FileResult::Status::Ok:
+			if (!o.quiet && !o.json)
+				std::fprintf(stderr, "%s: %s in %.2f s (%s/s), verified\n", r.name.c_str(),
+				             human_bytes(static_cast<double>(r.size)).c_str(), r.seconds,
+				             human_bytes(r.seconds > 0 ? static_cast<double>(r.fetched) / r.seconds : 0).c_str());
+			break;
+		case FileResult::Status::Missing:
+			missing = true;
+			p2p::print_error("%s: not in the index", r.name.c_str());
+			break;
+		case FileResult::Status::IndexDown:
+			index_down = true;
+			p2p::print_error("%s: cannot reach the index: %s", r.name.c_str(), r.error.c_str());
+			break;
+		default:
+			failed = true;
+			p2p::print_error("%s: download failed: %s", r.name.c_str(), r.error.c_str());
+			break;
+		}
+	}
+	std::fflush(stdout);
+	if (index_down)
+		return kExitIndex;
+	if (failed)
+		return kExitFailed;
+	if (missing)
+		return kExitMissing;
+	return kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+	p2p::log_init("p2pget", p2p::LogLevel::Warn);
+	// A file too large for the file system must be an error we report,
+	// not a signal that kills us.
+	std::signal(SIGXFSZ, SIG_IGN);
+	std::signal(SIGPIPE, SIG_IGN);
+	auto parsed = parse_options(argc, argv, std::getenv("P2P_INDEX"));
+	if (!parsed.options) {
+		p2p::print_error("%s", parsed.error.c_str());
+		std::fprintf(stderr, "Try 'p2pget --help' for more information.\n");
+		return kExitUsage;
+	}
+	const Options& o = *parsed.options;
+	if (o.mode == Mode::Help) {
+		std::fputs(usage_text(), stdout);
+		return kExitOk;
+	}
+	if (o.mode == Mode::Version) {
+		std::printf("p2pget 1.0 (protocol version %u)\n", p2p::kVersion);
+		return kExitOk;
+	}
+	p2p::log_set_level(o.verbose >= 2 ? p2p::LogLevel::Debug : o.verbose == 1 ? p2p::LogLevel::Info
+	                   : o.quiet       ? p2p::LogLevel::Error
+	                                   : p2p::LogLevel::Warn);
+	if (!p2p::hash_init()) {
+		p2p::print_error("cannot initialise libsodium");
+		return kExitFailed;
+	}
+	switch (o.mode) {
+	case Mode::List: return run_list(o);
+	case Mode::Lookup: return run_lookup(o);
+	default: return run_download(o);
+	}
+}

@@ -1,0 +1,41 @@
+// p2pget's command line as a plain value: parse_options is pure (no I/O,
+// no exit), so every flag is unit-tested without a process.
+#pragma once
+
+#include "p2p/address.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace p2pget {
+
+inline constexpr double kDefaultTimeout = 15.0;
+inline constexpr const char* kDefaultIndex = "127.0.0.1:60000";
+
+enum class Mode { Download, List, Lookup, Help, Version };
+
+struct Options {
+	Mode mode = Mode::Download;
+	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort};
+	std::string index_text = kDefaultIndex; // as given, for messages
+	std::string out_dir = ".";
+	double timeout = kDefaultTimeout;
+	bool quiet = false;
+	bool json = false;
+	int verbose = 0;
+	std::vector<std::string> names; // Download: deduplicated, in order; Lookup: one
+};
+
+struct ParseResult {
+	std::optional<Options> options; // set on success
+	std::string error;              // usage error, else empty
+};
+
+// `env_index` is $P2P_INDEX (nullptr or empty when unset); -i wins over it.
+ParseResult parse_options(int argc, const char* const* argv, const char* env_index);
+
+// The --help text (stdout), also the usage hint printed after an error.
+const char* usage_text();
+
+} // namespace p2pget

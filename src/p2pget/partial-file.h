@@ -1,0 +1,55 @@
+// The hidden partial file a download writes into (DIR/sub/.NAME.p2part)
+// and its sidecar (DIR/sub/.NAME.p2state), which records the chunks already
+// verified so an interrupted run resumes. The sidecar is a hint, not a
+// proof: chunks it lists are hashed again on resume (see download.cc).
+#pragma once
+
+#include "p2p/hash.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace p2pget {
+
+namespace fs = std::filesystem;
+
+class PartialFile {
+public:
+	// Opens (resuming when the sidecar describes this very version: size,
+	// chunk size and content hash) or creates the partial file and its
+	// sidecar, creating subfolders of DIR as needed. nullptr and `error`
+	// on failure (including another p2pget writing the same file).
+	static std::unique_ptr<PartialFile> open(const fs::path& out_dir, const std::string& name, std::uint64_t size,
+	                                         std::uint32_t chunk_size, const p2p::Hash& content, std::string& error);
+	PartialFile(const PartialFile&) = delete;
+	PartialFile& operator=(const PartialFile&) = delete;
+	~PartialFile();
+
+	int fd() const { return fd_; }
+	// Chunks the sidecar listed as verified when the file was opened.
+	const std::vector<bool>& recorded() const { return recorded_; }
+	// Writes all of `len` bytes at `offset`; false with errno set.
+	bool write(const void* data, std::size_t len, std::uint64_t offset);
+	// Records a chunk as verified; call only after its bytes were written
+	// and hashed from the file.
+	bool mark_verified(std::uint32_t chunk);
+	// fsync, atomic rename into place, sidecar removed. false + `error`.
+	bool finish(std::string& error);
+	const fs::path& partial_path() const { return partial_; }
+	const fs::path& final_path() const { return final_; }
+
+	static fs::path partial_path_for(const fs::path& out_dir, const std::string& name);
+	static fs::path sidecar_path_for(const fs::path& out_dir, const std::string& name);
+
+private:
+	PartialFile() = default;
+	fs::path final_, partial_, sidecar_;
+	int fd_ = -1;
+	int state_fd_ = -1;
+	std::vector<bool> recorded_;
+};
+
+} // namespace p2pget

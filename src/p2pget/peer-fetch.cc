@@ -1,0 +1,226 @@
+// A peer connection for one file; see peer-fetch.h.
+#include "peer-fetch.h"
+
+#include "download.h"
+
+#include "p2p/log.h"
+
+#include <cerrno>
+#include <cstring>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+namespace p2pget {
+
+// Reads of up to 1 MiB per callback rather than libevent's 16 KiB default:
+// fewer wakeups and pwrite calls per chunk at hundreds of MB/s.
+static constexpr std::size_t kMaxSingleRead = 1u << 20;
+
+PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr,
+                     double timeout, DupBudget& budget)
+	: owner_(owner), id_(id), label_(p2p::format_endpoint(addr.get())), timeout_(timeout), budget_(budget)
+{
+	timer_.reset(evtimer_new(base, timer_cb, this));
+	p2p::FramedConn::Callbacks cb;
+	cb.on_message = [this](p2p::Message& m) { on_message(m); };
+	cb.on_raw = [this](std::span<const std::byte> b) { on_raw(b); };
+	cb.on_close = [this](const std::string& r) { on_close(r); };
+	cb.on_connected = [this] { on_connected(); };
+	conn_ = std::make_unique<p2p::FramedConn>(base, addr.get(), static_cast<int>(addr.len), std::move(cb));
+	if (conn_->bev())
+		bufferevent_set_max_single_read(conn_->bev(), kMaxSingleRead);
+	// The connect gets the same time as a request.
+	timeval tv = p2p::to_timeval(timeout_);
+	evtimer_add(timer_.get(), &tv);
+}
+
+PeerFetch::~PeerFetch()
+{
+	for (auto& r : requests_)
+		release(r);
+}
+
+void PeerFetch::release(Request& r)
+{
+	if (r.budgeted) {
+		budget_.free++;
+		r.budgeted = false;
+		r.buf = {};
+	}
+}
+
+void PeerFetch::timer_cb(evutil_socket_t, short, void* self) { static_cast<PeerFetch*>(self)->on_timer(); }
+
+void PeerFetch::on_timer()
+{
+	if (!connected_)
+		close("connect timed out");
+	else if (!requests_.empty())
+		close(requests_.front().manifest ? "manifest request timed out" : "chunk request timed out");
+}
+
+// The timer always covers the request at the head of the pipeline: the
+// peer answers in order, so that is the one it is working on now.
+void PeerFetch::arm_timer()
+{
+	if (requests_.empty()) {
+		evtimer_del(timer_.get());
+		return;
+	}
+	timeval tv = p2p::to_timeval(timeout_);
+	evtimer_add(timer_.get(), &tv);
+}
+
+void PeerFetch::on_connected()
+{
+	connected_ = true;
+	evtimer_del(timer_.get());
+	owner_.on_peer_connected(*this);
+}
+
+void PeerFetch::close(const std::string& reason)
+{
+	conn_->close(reason);
+}
+
+void PeerFetch::on_close(const std::string& reason)
+{
+	evtimer_del(timer_.get());
+	// The object lives on until its Download is freed; shut the socket now
+	// so the peer stops sending at once instead of filling our buffers.
+	if (conn_->bev()) {
+		evutil_socket_t fd = bufferevent_getfd(conn_->bev());
+		if (fd >= 0)
+			::shutdown(fd, SHUT_RDWR);
+	}
+	for (auto& r : requests_)
+		release(r);
+	requests_.clear();
+	owner_.on_peer_closed(*this, reason, bad_);
+}
+
+void PeerFetch::request_manifest(const std::string& name, std::uint32_t first_chunk)
+{
+	Request r;
+	r.manifest = true;
+	r.chunk = first_chunk;
+	requests_.push_back(std::move(r));
+	if (requests_.size() == 1)
+		arm_timer();
+	conn_->send(p2p::ManifestRequest{name, first_chunk});
+}
+
+void PeerFetch::request_chunk(const std::string& name, const p2p::Hash& content, std::uint32_t chunk,
+                              std::uint64_t offset, std::uint32_t length, Mode mode)
+{
+	Request r;
+	r.id = next_id_++;
+	r.chunk = chunk;
+	r.offset = offset;
+	r.length = length;
+	r.mode = mode;
+	r.budgeted = mode == Mode::Buffer;
+	requests_.push_back(std::move(r));
+	if (requests_.size() == 1)
+		arm_timer();
+	conn_->send(p2p::ChunkRequest{requests_.back().id, name, content, offset, length});
+}
+
+void PeerFetch::discard(std::uint32_t chunk)
+{
+	for (auto& r : requests_) {
+		if (!r.manifest && r.chunk == chunk && r.mode != Mode::Discard) {
+			r.mode = Mode::Discard;
+			release(r);
+		}
+	}
+}
+
+void PeerFetch::on_message(p2p::Message& msg)
+{
+	if (requests_.empty()) {
+		bad_ = true;
+		close(std::string("unexpected ") + p2p::msg_type_name(p2p::type_of(msg)));
+		return;
+	}
+	Request& head = requests_.front();
+	if (auto* err = std::get_if<p2p::Error>(&msg)) {
+		// NotFound / Changed / BadRange: this peer cannot serve the file
+		// we want any more; the owner moves its chunks elsewhere.
+		close(std::string("peer error ") + p2p::error_code_name(err->code) + ": " + err->text);
+		return;
+	}
+	if (head.manifest) {
+		auto* m = std::get_if<p2p::Manifest>(&msg);
+		if (!m) {
+			bad_ = true;
+			close("expected a manifest");
+			return;
+		}
+		requests_.pop_front();
+		arm_timer();
+		owner_.on_manifest(*this, *m);
+		return;
+	}
+	auto* data = std::get_if<p2p::ChunkData>(&msg);
+	if (!data || head.header_seen || data->id != head.id || data->offset != head.offset ||
+	    data->length != head.length) {
+		bad_ = true;
+		close("chunk reply does not match the request");
+		return;
+	}
+	head.header_seen = true;
+	if (head.mode == Mode::Buffer)
+		head.buf.reserve(head.length);
+	if (head.length == 0) {
+		finish_head();
+		return;
+	}
+	conn_->expect_raw(head.length);
+}
+
+void PeerFetch::on_raw(std::span<const std::byte> bytes)
+{
+	Request& head = requests_.front();
+	switch (head.mode) {
+	case Mode::Write:
+		if (!owner_.write_chunk_bytes(bytes.data(), bytes.size(), head.offset + head.got)) {
+			// The owner fails the whole download; stop here.
+			close(std::string("write failed: ") + std::strerror(errno));
+			return;
+		}
+		break;
+	case Mode::Buffer:
+		head.buf.insert(head.buf.end(), bytes.begin(), bytes.end());
+		break;
+	case Mode::Discard:
+		break;
+	}
+	head.got += static_cast<std::uint32_t>(bytes.size());
+	bytes_ += bytes.size();
+	owner_.on_bytes(bytes.size());
+	if (head.got == head.length)
+		finish_head();
+}
+
+void PeerFetch::finish_head()
+{
+	Request r = std::move(requests_.front());
+	requests_.pop_front();
+	arm_timer();
+	switch (r.mode) {
+	case Mode::Write:
+		owner_.on_chunk_written(*this, r.chunk);
+		break;
+	case Mode::Buffer:
+		owner_.on_chunk_buffered(*this, r.chunk, r.buf);
+		break;
+	case Mode::Discard:
+		break;
+	}
+	release(r);
+	if (!closed())
+		owner_.pump();
+}
+
+} // namespace p2pget

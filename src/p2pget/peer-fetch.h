@@ -1,0 +1,97 @@
+// One connection to one peer for one file: asks for manifest pages and
+// chunks, several requests in flight (the peer answers strictly in order),
+// and streams each chunk's bytes straight into the partial file as they
+// arrive. Every way it ends goes through FramedConn's one close path and is
+// reported to the owning Download, which decides what the failure means.
+#pragma once
+
+#include "chunk-plan.h"
+
+#include "p2p/address.h"
+#include "p2p/ev.h"
+#include "p2p/framed-conn.h"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace p2pget {
+
+class Download;
+
+// How many endgame duplicates may be held in memory at once, process wide.
+struct DupBudget {
+	int free = 4;
+};
+
+class PeerFetch {
+public:
+	// Write: bytes go to the partial file, then a hashing job checks them.
+	// Buffer: an endgame duplicate, held in memory and hashed there, so two
+	// peers never write one chunk's bytes at the same time.
+	// Discard: another copy already won; read and drop.
+	enum class Mode { Write, Buffer, Discard };
+
+	PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr, double timeout,
+	          DupBudget& budget);
+	PeerFetch(const PeerFetch&) = delete;
+	PeerFetch& operator=(const PeerFetch&) = delete;
+	~PeerFetch();
+
+	void request_manifest(const std::string& name, std::uint32_t first_chunk);
+	// For Buffer the caller has taken one unit of the budget; it is given
+	// back when the request ends, however it ends.
+	void request_chunk(const std::string& name, const p2p::Hash& content, std::uint32_t chunk, std::uint64_t offset,
+	                   std::uint32_t length, Mode mode);
+	// A copy from elsewhere won: drop whatever of `chunk` is still coming.
+	void discard(std::uint32_t chunk);
+	void close(const std::string& reason);
+
+	ChunkPlan::PeerId id() const { return id_; }
+	bool connected() const { return connected_ && !conn_->closed(); }
+	bool closed() const { return conn_->closed(); }
+	std::size_t in_flight() const { return requests_.size(); }
+	std::uint64_t bytes() const { return bytes_; }
+	const std::string& label() const { return label_; }
+
+private:
+	struct Request {
+		bool manifest = false;
+		std::uint32_t id = 0;
+		std::uint32_t chunk = 0;
+		std::uint64_t offset = 0;
+		std::uint32_t length = 0;
+		Mode mode = Mode::Write;
+		bool budgeted = false;
+		bool header_seen = false;
+		std::uint32_t got = 0;
+		std::vector<std::byte> buf;
+	};
+
+	static void timer_cb(evutil_socket_t, short, void* self);
+	void on_timer();
+	void on_connected();
+	void on_message(p2p::Message& msg);
+	void on_raw(std::span<const std::byte> bytes);
+	void on_close(const std::string& reason);
+	void arm_timer();
+	void finish_head();
+	void release(Request& r);
+
+	Download& owner_;
+	ChunkPlan::PeerId id_;
+	std::string label_;
+	double timeout_;
+	DupBudget& budget_;
+	bool connected_ = false;
+	bool bad_ = false;
+	std::uint32_t next_id_ = 1;
+	std::uint64_t bytes_ = 0;
+	std::deque<Request> requests_;
+	p2p::EventPtr timer_;
+	std::unique_ptr<p2p::FramedConn> conn_; // last: freed first
+};
+
+} // namespace p2pget

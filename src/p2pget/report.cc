@@ -1,0 +1,128 @@
+// Output formats; see report.h.
+#include "report.h"
+
+#include "p2p/address.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace p2pget {
+
+std::string json_string(const std::string& s)
+{
+	std::string out = "\"";
+	for (unsigned char c : s) {
+		switch (c) {
+		case '"': out += "\\\""; break;
+		case '\\': out += "\\\\"; break;
+		case '\n': out += "\\n"; break;
+		case '\r': out += "\\r"; break;
+		case '\t': out += "\\t"; break;
+		default:
+			if (c < 0x20) {
+				char buf[8];
+				std::snprintf(buf, sizeof buf, "\\u%04x", c);
+				out += buf;
+			} else {
+				out += static_cast<char>(c);
+			}
+		}
+	}
+	return out + "\"";
+}
+
+static const char* status_name(FileResult::Status s)
+{
+	switch (s) {
+	case FileResult::Status::Ok: return "ok";
+	case FileResult::Status::Missing: return "missing";
+	case FileResult::Status::Failed: return "failed";
+	case FileResult::Status::IndexDown: return "index-unreachable";
+	case FileResult::Status::Pending: return "pending";
+	}
+	return "?";
+}
+
+std::string result_json(const FileResult& r)
+{
+	char num[512];
+	std::string out = "{\"name\":" + json_string(r.name);
+	out += ",\"ok\":";
+	out += r.status == FileResult::Status::Ok ? "true" : "false";
+	out += ",\"status\":\"" + std::string(status_name(r.status)) + "\"";
+	std::snprintf(num, sizeof num,
+	              ",\"size\":%llu,\"hash\":\"%s\",\"seconds\":%.3f,\"bytes\":%llu,\"resumed\":%llu,\"retries\":%llu,"
+	              "\"duplicates\":%llu,\"bad_chunks\":%llu,\"versions\":%zu",
+	              static_cast<unsigned long long>(r.size), p2p::to_hex(r.hash).c_str(), r.seconds,
+	              static_cast<unsigned long long>(r.fetched), static_cast<unsigned long long>(r.resumed),
+	              static_cast<unsigned long long>(r.retries), static_cast<unsigned long long>(r.duplicates),
+	              static_cast<unsigned long long>(r.bad_chunks), r.versions);
+	out += num;
+	out += ",\"peers\":[";
+	for (std::size_t i = 0; i < r.peer_bytes.size(); i++) {
+		std::snprintf(num, sizeof num, "%s{\"peer\":%s,\"bytes\":%llu}", i ? "," : "",
+		              json_string(r.peer_bytes[i].first).c_str(),
+		              static_cast<unsigned long long>(r.peer_bytes[i].second));
+		out += num;
+	}
+	out += "]";
+	if (r.status != FileResult::Status::Ok)
+		out += ",\"error\":" + json_string(r.error);
+	return out + "}";
+}
+
+std::string list_entry_json(const p2p::ListEntry& e)
+{
+	char num[160];
+	std::snprintf(num, sizeof num, ",\"size\":%llu,\"hash\":\"%s\",\"peers\":%u}",
+	              static_cast<unsigned long long>(e.size), p2p::to_hex(e.hash).c_str(), e.peers);
+	return "{\"name\":" + json_string(e.name) + num;
+}
+
+std::string lookup_json(const p2p::LookupReply& r)
+{
+	std::string out = "{\"name\":" + json_string(r.name) + ",\"peers\":[";
+	char num[256];
+	for (std::size_t i = 0; i < r.peers.size(); i++) {
+		auto& p = r.peers[i];
+		std::snprintf(num, sizeof num, "%s{\"host\":\"%s\",\"port\":%u,\"size\":%llu,\"hash\":\"%s\"}", i ? "," : "",
+		              p2p::format_ip(p.host).c_str(), p.port, static_cast<unsigned long long>(p.size),
+		              p2p::to_hex(p.hash).c_str());
+		out += num;
+	}
+	return out + "]}";
+}
+
+std::string human_bytes(double bytes)
+{
+	static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (bytes >= 1024 && u < 4) {
+		bytes /= 1024;
+		u++;
+	}
+	char buf[32];
+	std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+	return buf;
+}
+
+std::string progress_line(const Progress& p)
+{
+	double rate = p.elapsed > 0 ? static_cast<double>(p.received) / p.elapsed : 0;
+	char eta[32] = "--:--";
+	if (rate > 0 && p.total > p.done) {
+		double s = static_cast<double>(p.total - p.done) / rate;
+		if (s < 360000)
+			std::snprintf(eta, sizeof eta, "%d:%02d", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+	} else if (p.total == p.done && p.total > 0) {
+		std::snprintf(eta, sizeof eta, "0:00");
+	}
+	int pct = p.total > 0 ? static_cast<int>(100.0 * static_cast<double>(p.done) / static_cast<double>(p.total)) : 0;
+	char line[160];
+	std::snprintf(line, sizeof line, "%3d%% %s / %s  %s/s  %zu peer%s  ETA %s  [%zu/%zu files]", pct,
+	              human_bytes(static_cast<double>(p.done)).c_str(), human_bytes(static_cast<double>(p.total)).c_str(),
+	              human_bytes(rate).c_str(), p.peers, p.peers == 1 ? "" : "s", eta, p.files_done, p.files);
+	return line;
+}
+
+} // namespace p2pget

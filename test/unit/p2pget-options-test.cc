@@ -1,0 +1,124 @@
+// p2pget's command line: every flag, P2P_INDEX, refused names, errors.
+#include "../../src/p2pget/options.h"
+
+#include <catch2/catch.hpp>
+
+using namespace p2pget;
+
+namespace {
+
+ParseResult parse(std::vector<const char*> args, const char* env = nullptr)
+{
+	args.insert(args.begin(), "p2pget");
+	return parse_options(static_cast<int>(args.size()), args.data(), env);
+}
+
+} // namespace
+
+TEST_CASE("p2pget options: defaults", "[p2pget][options]")
+{
+	auto r = parse({"a.txt"});
+	REQUIRE(r.options);
+	CHECK(r.options->mode == Mode::Download);
+	CHECK(r.options->index.host == "127.0.0.1");
+	CHECK(r.options->index.port == 60000);
+	CHECK(r.options->out_dir == ".");
+	CHECK(r.options->timeout == 15.0);
+	CHECK_FALSE(r.options->quiet);
+	CHECK_FALSE(r.options->json);
+	CHECK(r.options->names == std::vector<std::string>{"a.txt"});
+}
+
+TEST_CASE("p2pget options: every flag", "[p2pget][options]")
+{
+	auto r = parse({"-i", "10.0.0.1:7000", "-o", "out", "-t", "2.5", "-q", "--json", "-v", "x", "sub/ü.bin", "x"});
+	REQUIRE(r.options);
+	auto& o = *r.options;
+	CHECK(o.index.host == "10.0.0.1");
+	CHECK(o.index.port == 7000);
+	CHECK(o.out_dir == "out");
+	CHECK(o.timeout == 2.5);
+	CHECK(o.quiet);
+	CHECK(o.json);
+	CHECK(o.verbose == 1);
+	CHECK(o.names == std::vector<std::string>{"x", "sub/ü.bin"}); // duplicates once
+
+	auto l = parse({"--index=[::1]:6001", "--output=d", "--timeout=1", "-tz"});
+	CHECK_FALSE(l.options);
+	auto m = parse({"--index=[::1]:6001", "-od", "-t1", "n"});
+	REQUIRE(m.options);
+	CHECK(m.options->index.host == "::1");
+	CHECK(m.options->index.port == 6001);
+	CHECK(m.options->out_dir == "d");
+	CHECK(m.options->timeout == 1.0);
+}
+
+TEST_CASE("p2pget options: P2P_INDEX, overridden by -i", "[p2pget][options]")
+{
+	auto r = parse({"n"}, "192.168.1.5");
+	REQUIRE(r.options);
+	CHECK(r.options->index.host == "192.168.1.5");
+	CHECK(r.options->index.port == 60000);
+	auto s = parse({"-i", "127.0.0.2:9", "n"}, "192.168.1.5");
+	REQUIRE(s.options);
+	CHECK(s.options->index.host == "127.0.0.2");
+	CHECK(s.options->index.port == 9);
+	CHECK_FALSE(parse({"n"}, "[::1").options);
+}
+
+TEST_CASE("p2pget options: --list and --lookup", "[p2pget][options]")
+{
+	auto l = parse({"--list", "--json"});
+	REQUIRE(l.options);
+	CHECK(l.options->mode == Mode::List);
+	CHECK(l.options->json);
+	auto k = parse({"--lookup", "a/b.txt"});
+	REQUIRE(k.options);
+	CHECK(k.options->mode == Mode::Lookup);
+	CHECK(k.options->names == std::vector<std::string>{"a/b.txt"});
+	CHECK_FALSE(parse({"--list", "x"}).options);
+	CHECK_FALSE(parse({"--lookup", "x", "y"}).options);
+	CHECK_FALSE(parse({"--list", "--lookup", "x"}).options);
+	CHECK_FALSE(parse({"--lookup", "../x"}).options);
+}
+
+TEST_CASE("p2pget options: help and version", "[p2pget][options]")
+{
+	CHECK(parse({"-h"}).options->mode == Mode::Help);
+	CHECK(parse({"--help", "--bogus"}).options->mode == Mode::Help);
+	CHECK(parse({"-V"}).options->mode == Mode::Version);
+	CHECK(std::string(usage_text()).find("--lookup") != std::string::npos);
+}
+
+TEST_CASE("p2pget options: usage errors", "[p2pget][options]")
+{
+	for (auto args : std::vector<std::vector<const char*>>{
+		     {},
+		     {"-t", "0", "n"},
+		     {"-t", "-1", "n"},
+		     {"-t", "abc", "n"},
+		     {"-t"},
+		     {"-i", "", "n"},
+		     {"-i", "host:99999", "n"},
+		     {"-o", "", "n"},
+		     {"--frobnicate", "n"},
+		     {"-qv", "n"},
+		     {"--json=yes", "n"},
+	     }) {
+		auto r = parse(args);
+		CHECK_FALSE(r.options);
+		CHECK_FALSE(r.error.empty());
+	}
+}
+
+TEST_CASE("p2pget options: refused names", "[p2pget][options]")
+{
+	for (auto name : {"/etc/passwd", "../x", "a/../b", ".hidden", "a/.b", "a//b", ""}) {
+		auto r = parse({name});
+		CHECK_FALSE(r.options);
+		CHECK(r.error.find("refusing name") != std::string::npos);
+	}
+	auto dash = parse({"--", "-odd-name"});
+	REQUIRE(dash.options);
+	CHECK(dash.options->names == std::vector<std::string>{"-odd-name"});
+}
