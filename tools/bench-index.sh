@@ -1,0 +1,101 @@
+#!/bin/bash
+# make bench-index: indexd against redis-server on this machine, in one run.
+# Registers PEERS x FILES in a fresh ./indexd, runs CLIENTS lookup clients
+# one request at a time and 16 in flight (build/tools/index-load), then the
+# same two ways with redis-benchmark GET against our own redis-server
+# (1M keys, random), and prints one table. Both servers run on free
+# loopback ports and are stopped by PID. Builds nothing: `make all` did.
+set -euo pipefail
+
+PEERS=${PEERS:-1000}
+FILES=${FILES:-1000}
+CLIENTS=${CLIENTS:-50}
+REQUESTS=${REQUESTS:-1000000}
+KEYS=${KEYS:-1000000}
+INDEXD=${INDEXD:-./indexd}
+LOADGEN=${LOADGEN:-build/tools/index-load}
+
+for f in "$INDEXD" "$LOADGEN"; do
+	[ -x "$f" ] || { echo "bench-index: $f missing; run make first" >&2; exit 1; }
+done
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq && $sudo apt-get install -y -qq redis-server redis-tools >/dev/null
+fi
+
+# A loopback port nothing listens on (bash's /dev/tcp connect fails).
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench-index: nothing listening on port $1" >&2
+	return 1
+}
+
+ipid="" rpid=""
+work=$(mktemp -d)
+cleanup() {
+	[ -n "$ipid" ] && kill "$ipid" 2>/dev/null && wait "$ipid" 2>/dev/null || true
+	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- indexd ---------------------------------------------------------------
+iport=$(free_port)
+"$INDEXD" -p "$iport" -l 127.0.0.1 -t 600 2>"$work/indexd.log" &
+ipid=$!
+wait_port "$iport"
+echo "bench-index: indexd on port $iport: $PEERS peers x $FILES files, then $CLIENTS clients x $REQUESTS lookups" >&2
+"$LOADGEN" -p "$iport" --peers "$PEERS" --files "$FILES" --clients "$CLIENTS" --requests "$REQUESTS" \
+	--depth 1,16 --pid "$ipid" --timeout 300 | tee "$work/load.txt" >&2
+kill "$ipid"; wait "$ipid" || { echo "bench-index: indexd did not exit 0" >&2; exit 1; }
+ipid=""
+
+field() { # field FILE LINE-PATTERN KEY
+	grep -E "$2" "$1" | head -1 | tr ' ' '\n' | sed -n "s/^$3=//p"
+}
+
+# --- redis ----------------------------------------------------------------
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+	--logfile "$work/redis.log" &
+rpid=$!
+wait_port "$rport"
+echo "bench-index: redis-server on port $rport: $KEYS keys, then GET with $CLIENTS clients x $REQUESTS" >&2
+redis-benchmark -h 127.0.0.1 -p "$rport" -t set -c "$CLIENTS" -n "$KEYS" -r "$KEYS" -P 16 -q >/dev/null
+for depth in 1 16; do
+	redis-benchmark -h 127.0.0.1 -p "$rport" -t get -c "$CLIENTS" -n "$REQUESTS" -r "$KEYS" -P "$depth" --csv \
+		| grep '^"GET' >"$work/redis-$depth.csv"
+	cat "$work/redis-$depth.csv" >&2
+done
+kill "$rpid"; wait "$rpid" || true
+rpid=""
+
+# redis-benchmark --csv: "GET","rps","avg","min","p50","p95","p99","max" (ms)
+rcol() { awk -F'"' -v c="$2" '{print $(2*c)}' "$work/redis-$1.csv"; }
+
+printf '\n%-28s %14s %14s %8s\n' "$PEERS peers x $FILES files" indexd redis ratio
+for depth in 1 16; do
+	ours=$(field "$work/load.txt" "^RESULT depth=$depth " lookups_per_s)
+	theirs=$(rcol "$depth" 2)
+	printf '%-28s %14.0f %14.0f %8.2f\n' "req/s, $CLIENTS clients, depth $depth" "$ours" "$theirs" \
+		"$(awk -v a="$ours" -v b="$theirs" 'BEGIN{print (b > 0 ? a / b : 0)}')"
+	p50=$(field "$work/load.txt" "^RESULT depth=$depth " p50_us)
+	p99=$(field "$work/load.txt" "^RESULT depth=$depth " p99_us)
+	rp50=$(rcol "$depth" 5); rp99=$(rcol "$depth" 7)
+	printf '%-28s %14.3f %14s\n' "  p50 ms" "$(awk -v x="$p50" 'BEGIN{print x/1000}')" "${rp50:-n/a}"
+	printf '%-28s %14.3f %14s\n' "  p99 ms" "$(awk -v x="$p99" 'BEGIN{print x/1000}')" "${rp99:-n/a}"
+done
+rss=$(field "$work/load.txt" '^REGISTER ' rss_kib)
+per=$(field "$work/load.txt" '^REGISTER ' rss_bytes_per_file)
+printf '%-28s %11.1f MiB\n' "indexd RSS after register" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
+printf '%-28s %14s\n' "  bytes per registered file" "$per"
