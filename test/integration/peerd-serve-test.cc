@@ -1,0 +1,334 @@
+// peerd serving chunks: bytes equal to the file at every offset that
+// matters, nothing outside DIR ever served, errors for refused requests,
+// the upload rate limit, and bad command lines.
+#include "peerd-harness.h"
+
+#include <csignal>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace peerd_test;
+
+namespace {
+
+// An index address where nothing listens: the peer serves anyway.
+std::string no_index() { return "127.0.0.1:" + std::to_string(free_port()); }
+
+} // namespace
+
+TEST_CASE("peerd serves the file's bytes: first, middle, last partial chunk, empty file", "[peerd][serve]")
+{
+	Peer peer;
+	const std::uint64_t size = 2 * p2p::kChunkSize + 12345;
+	write_file(peer.dir / "big.bin", size, 7);
+	write_file(peer.dir / "sub/dir/small", 100, 8);
+	write_text(peer.dir / "empty", "");
+	peer.start(no_index());
+	REQUIRE(peer.ready());
+
+	Client c;
+	REQUIRE(c.connect(peer.port));
+	std::vector<p2p::Hash> chunks;
+	p2p::Hash content = file_content_hash(peer.dir / "big.bin", &chunks);
+	auto m = manifest(c, "big.bin");
+	REQUIRE(m);
+	CHECK(m->size == size);
+	CHECK(m->chunk_size == p2p::kChunkSize);
+	CHECK(m->chunk_count == 3);
+	CHECK(m->first_chunk == 0);
+	CHECK(m->content_hash == content);
+	CHECK(m->chunk_hashes == chunks);
+
+	// Pipelined: three requests out before any answer is read; the answers
+	// come back in the order asked.
+	struct Want {
+		std::uint32_t id;
+		std::uint64_t offset;
+		std::uint32_t length;
+	};
+	std::vector<Want> wants = {
+		{11, 2 * std::uint64_t(p2p::kChunkSize), 12345}, // last, partial
+		{12, 0, p2p::kChunkSize},                         // first
+		{13, p2p::kChunkSize + 1000, 3000},               // inside the middle one
+	};
+	for (auto& w : wants)
+		REQUIRE(c.send(p2p::ChunkRequest{w.id, "big.bin", content, w.offset, w.length}));
+	for (auto& w : wants) {
+		INFO("request " << w.id);
+		auto r = read_chunk_reply(c);
+		REQUIRE(r.data);
+		CHECK(r.data->id == w.id);
+		CHECK(r.data->offset == w.offset);
+		CHECK(r.data->length == w.length);
+		CHECK(r.bytes == file_bytes(peer.dir / "big.bin", w.offset, w.length));
+	}
+
+	auto sm = manifest(c, "sub/dir/small");
+	REQUIRE(sm);
+	REQUIRE(c.send(p2p::ChunkRequest{14, "sub/dir/small", sm->content_hash, 0, 100}));
+	auto small = read_chunk_reply(c);
+	REQUIRE(small.data);
+	CHECK(small.bytes == read_all(peer.dir / "sub/dir/small"));
+
+	auto em = manifest(c, "empty");
+	REQUIRE(em);
+	CHECK(em->size == 0);
+	CHECK(em->chunk_count == 0);
+	CHECK(em->chunk_hashes.empty());
+	CHECK(em->content_hash == p2p::hash_bytes("", 0));
+	REQUIRE(c.send(p2p::ChunkRequest{15, "empty", em->content_hash, 0, 0}));
+	auto er = read_chunk_reply(c);
+	REQUIRE(er.data);
+	CHECK(er.data->length == 0);
+
+	// The same over IPv6: the listener is dual-stack.
+	Client c6;
+	REQUIRE(c6.connect(peer.port, true));
+	REQUIRE(c6.send(p2p::ChunkRequest{16, "big.bin", content, 0, 4096}));
+	auto r6 = read_chunk_reply(c6);
+	REQUIRE(r6.data);
+	CHECK(r6.bytes == file_bytes(peer.dir / "big.bin", 0, 4096));
+
+	REQUIRE(peer.stop() == 0);
+	CHECK(peer.log().find("chunks_served=6") != std::string::npos);
+}
+
+TEST_CASE("peerd serves offsets past 4 GiB of a sparse file", "[peerd][serve][large]")
+{
+	Peer peer;
+	const std::uint64_t size = (4ull << 30) + 3 * p2p::kChunkSize + 999;
+	const std::uint64_t marker_at = (4ull << 30) + p2p::kChunkSize + 7;
+	const std::string marker = "past four gibibytes";
+	{
+		int fd = ::open((peer.dir / "sparse").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		REQUIRE(fd >= 0);
+		REQUIRE(::ftruncate(fd, static_cast<off_t>(size)) == 0);
+		REQUIRE(::pwrite(fd, marker.data(), marker.size(), static_cast<off_t>(marker_at)) ==
+		        static_cast<ssize_t>(marker.size()));
+		::close(fd);
+	}
+	peer.start(no_index());
+	// Hashing 4 GiB of holes takes a few seconds on two cores.
+	REQUIRE(peer.ready(120s));
+
+	Client c;
+	REQUIRE(c.connect(peer.port));
+	auto m = manifest(c, "sparse");
+	REQUIRE(m);
+	CHECK(m->size == size);
+	CHECK(m->chunk_count == p2p::chunk_count(size, p2p::kChunkSize));
+	// The chunk holding the marker, and the last, partial one.
+	std::uint64_t chunk_at = (4ull << 30) + p2p::kChunkSize;
+	REQUIRE(c.send(p2p::ChunkRequest{1, "sparse", m->content_hash, chunk_at, p2p::kChunkSize}));
+	auto r = read_chunk_reply(c);
+	REQUIRE(r.data);
+	CHECK(r.data->offset == chunk_at);
+	REQUIRE(r.bytes.size() == p2p::kChunkSize);
+	CHECK(r.bytes.substr(7, marker.size()) == marker);
+	CHECK(r.bytes == file_bytes(peer.dir / "sparse", chunk_at, p2p::kChunkSize));
+	// Its hash is the manifest's, so the whole path agrees past 4 GiB.
+	std::uint64_t index = chunk_at / p2p::kChunkSize;
+	std::uint32_t first = static_cast<std::uint32_t>(index / p2p::kMaxManifestPage * p2p::kMaxManifestPage);
+	auto page = manifest(c, "sparse", first);
+	REQUIRE(page);
+	CHECK(page->chunk_hashes.at(index - first) == p2p::hash_bytes(r.bytes.data(), r.bytes.size()));
+
+	REQUIRE(c.send(p2p::ChunkRequest{2, "sparse", m->content_hash, size - 999, 999}));
+	auto last = read_chunk_reply(c);
+	REQUIRE(last.data);
+	CHECK(last.bytes == std::string(999, '\0'));
+	peer.stop();
+}
+
+TEST_CASE("peerd refuses names and ranges it must not serve", "[peerd][serve][safety]")
+{
+	TempDir outside;
+	write_text(outside / "secret", "outside DIR");
+	Peer peer;
+	write_text(peer.dir / "public", "public bytes");
+	write_text(peer.dir / ".hidden", "hidden");
+	write_text(peer.dir / ".peerd/extra", "state");
+	write_text(peer.dir / "sub/.partial", "partial");
+	fs::create_symlink(outside / "secret", peer.dir / "link");
+	fs::create_directory_symlink(outside.path(), peer.dir / "linkdir");
+	peer.start(no_index());
+	REQUIRE(peer.ready());
+	p2p::Hash pub = file_content_hash(peer.dir / "public");
+
+	SECTION("unsafe names are refused with BadName and the connection closes")
+	{
+		for (const std::string& bad : std::vector<std::string>{"../outside/secret", "/etc/passwd", std::string("pub\0lic", 7),
+		                                                      ".hidden", ".peerd/hashes", "sub/.partial", "sub/../public"}) {
+			INFO("name: " << bad);
+			Client c;
+			REQUIRE(c.connect(peer.port));
+			REQUIRE(c.send(p2p::ChunkRequest{77, bad, pub, 0, 5}));
+			auto reply = c.recv();
+			REQUIRE(reply);
+			REQUIRE(std::holds_alternative<p2p::Error>(*reply));
+			CHECK(std::get<p2p::Error>(*reply).code == p2p::ErrorCode::BadName);
+			CHECK(c.closed_by_peer());
+		}
+	}
+	SECTION("safe names that are not shared get NotFound, and the connection goes on")
+	{
+		Client c;
+		REQUIRE(c.connect(peer.port));
+		for (std::string name : {"missing", "link", "linkdir/secret"}) {
+			INFO("name: " << name);
+			auto m = ask<p2p::Error>(c, p2p::ManifestRequest{name, 0});
+			REQUIRE(m);
+			CHECK(m->code == p2p::ErrorCode::NotFound);
+			REQUIRE(c.send(p2p::ChunkRequest{5, name, pub, 0, 5}));
+			auto r = read_chunk_reply(c);
+			REQUIRE(r.error);
+			CHECK(r.error->code == p2p::ErrorCode::NotFound);
+			CHECK(r.error->ref == 5);
+		}
+		// Wrong version, bad ranges: each its own error, with the request id.
+		p2p::Hash other = pub;
+		other[0] ^= 1;
+		REQUIRE(c.send(p2p::ChunkRequest{6, "public", other, 0, 5}));
+		REQUIRE(c.send(p2p::ChunkRequest{7, "public", pub, 10, 5}));
+		REQUIRE(c.send(p2p::ChunkRequest{8, "public", pub, 1ull << 40, 1}));
+		REQUIRE(c.send(p2p::ChunkRequest{9, "public", pub, 0, 12}));
+		auto r6 = read_chunk_reply(c), r7 = read_chunk_reply(c), r8 = read_chunk_reply(c), r9 = read_chunk_reply(c);
+		REQUIRE(r6.error);
+		CHECK(r6.error->code == p2p::ErrorCode::Changed);
+		CHECK(r6.error->ref == 6);
+		REQUIRE(r7.error);
+		CHECK(r7.error->code == p2p::ErrorCode::BadRange);
+		CHECK(r7.error->ref == 7);
+		REQUIRE(r8.error);
+		CHECK(r8.error->code == p2p::ErrorCode::BadRange);
+		REQUIRE(r9.data);
+		CHECK(r9.data->id == 9);
+		CHECK(r9.bytes == "public bytes");
+	}
+	SECTION("a symlink swapped in after hashing is never followed")
+	{
+		fs::create_symlink(outside / "secret", peer.dir / "swap-tmp");
+		fs::rename(peer.dir / "swap-tmp", peer.dir / "public"); // atomic swap
+		Client c;
+		REQUIRE(c.connect(peer.port));
+		REQUIRE(c.send(p2p::ChunkRequest{3, "public", pub, 0, 5}));
+		auto r = read_chunk_reply(c);
+		REQUIRE(r.error); // Changed, or NotFound once the rescan saw the link
+		CHECK(r.bytes.empty());
+		CHECK((r.error->code == p2p::ErrorCode::Changed || r.error->code == p2p::ErrorCode::NotFound));
+		// And the link is dropped from the share soon after.
+		CHECK(eventually(
+			[&] {
+				Client c2;
+				return c2.connect(peer.port) && ask<p2p::Error>(c2, p2p::ManifestRequest{"public", 0}).has_value();
+			},
+			5s));
+	}
+	SECTION("a file changed in place after hashing gets Changed, then is served in its new version")
+	{
+		write_text(peer.dir / "public", "PUBLIC BYTES"); // same size, new bytes, new mtime
+		Client c;
+		REQUIRE(c.connect(peer.port));
+		REQUIRE(c.send(p2p::ChunkRequest{4, "public", pub, 0, 12}));
+		auto r = read_chunk_reply(c);
+		REQUIRE(r.error);
+		CHECK(r.error->code == p2p::ErrorCode::Changed);
+		p2p::Hash now = file_content_hash(peer.dir / "public");
+		CHECK(eventually(
+			[&] {
+				auto m = manifest(c, "public");
+				return m && m->content_hash == now;
+			},
+			5s));
+		REQUIRE(c.send(p2p::ChunkRequest{5, "public", now, 0, 12}));
+		auto fresh = read_chunk_reply(c);
+		REQUIRE(fresh.data);
+		CHECK(fresh.bytes == "PUBLIC BYTES");
+	}
+	peer.stop();
+}
+
+TEST_CASE("peerd --rate-limit slows uploads down", "[peerd][serve][rate]")
+{
+	Peer peer;
+	write_file(peer.dir / "four", 4u << 20, 3);
+	peer.start(no_index(), {"--rate-limit", "1M"});
+	REQUIRE(peer.ready());
+	Client c;
+	REQUIRE(c.connect(peer.port));
+	auto m = manifest(c, "four");
+	REQUIRE(m);
+	auto t0 = std::chrono::steady_clock::now();
+	REQUIRE(c.send(p2p::ChunkRequest{1, "four", m->content_hash, 0, p2p::kChunkSize}));
+	REQUIRE(c.send(p2p::ChunkRequest{2, "four", m->content_hash, p2p::kChunkSize, p2p::kChunkSize}));
+	auto a = read_chunk_reply(c, 30s);
+	auto b = read_chunk_reply(c, 30s);
+	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+	REQUIRE(a.data);
+	REQUIRE(b.data);
+	CHECK(a.bytes + b.bytes == read_all(peer.dir / "four"));
+	// 4 MiB at 1 MiB/s: about 4 s; a loose bound that cannot flake.
+	CHECK(secs > 2.0);
+	peer.stop();
+}
+
+TEST_CASE("peerd SIGTERM lets a transfer in flight finish", "[peerd][serve][signals]")
+{
+	Peer peer;
+	write_file(peer.dir / "two", 2u << 20, 4);
+	peer.start(no_index(), {"--rate-limit", "1M"});
+	REQUIRE(peer.ready());
+	Client c;
+	REQUIRE(c.connect(peer.port));
+	auto m = manifest(c, "two");
+	REQUIRE(m);
+	REQUIRE(c.send(p2p::ChunkRequest{1, "two", m->content_hash, 0, 2u << 20}));
+	std::this_thread::sleep_for(300ms);
+	peer.proc->signal(SIGTERM);
+	auto r = read_chunk_reply(c, 10s);
+	REQUIRE(r.data);
+	CHECK(r.bytes == read_all(peer.dir / "two"));
+	CHECK(peer.proc->wait(10s) == 0);
+	// No new connections once stopping.
+	Client late;
+	CHECK_FALSE(late.connect(peer.port));
+}
+
+TEST_CASE("peerd bad command lines: one line on stderr, non-zero exit", "[peerd][args]")
+{
+	TempDir tmp;
+	fs::create_directories(tmp / "3");
+	auto expect_error = [](const RunResult& r, const std::string& says) {
+		INFO("stderr: " << r.err);
+		CHECK(r.status != 0);
+		CHECK(r.err.rfind("peerd: ", 0) == 0);
+		CHECK(r.err.find(says) != std::string::npos);
+		CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+	};
+	expect_error(run({bin("peerd"), "-d", (tmp / "missing/4").string()}), "No such file");
+	expect_error(run({bin("peerd"), "-d", tmp.path().string()}), "not a peer ID");
+	expect_error(run({bin("peerd")}), "-d DIR");
+	expect_error(run({bin("peerd"), "-d", (tmp / "3").string(), "--rate-limit", "lots"}), "bad rate");
+
+	// A port already taken.
+	int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+	int zero = 0;
+	::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+	sockaddr_in6 sa{};
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_any;
+	REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+	REQUIRE(::listen(fd, 1) == 0);
+	socklen_t len = sizeof sa;
+	::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+	std::string taken = std::to_string(ntohs(sa.sin6_port));
+	expect_error(run({bin("peerd"), "-d", (tmp / "3").string(), "-p", taken, "-i", no_index()}), "cannot listen");
+	::close(fd);
+
+	auto help = run({bin("peerd"), "-h"});
+	CHECK(help.status == 0);
+	CHECK(help.out.find("usage: peerd") != std::string::npos);
+	CHECK(run({bin("peerd"), "-V"}).status == 0);
+}
