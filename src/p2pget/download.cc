@@ -269,7 +269,7 @@ void Download::on_verified(const VerifyResult& r)
 		} else {
 			plan_->release(r.chunk);
 		}
-		check_progress();
+		pump();
 		return;
 	}
 	auto w = writers_.find(r.chunk);
@@ -283,7 +283,7 @@ void Download::on_verified(const VerifyResult& r)
 		plan_->failed(r.peer, r.chunk);
 		if (auto* p = peer(r.peer); p && plan_->peer_live(r.peer))
 			bad_peer(*p, "sent a chunk that does not match its hash");
-		check_progress();
+		pump();
 		return;
 	}
 	auto others = plan_->verified(r.peer, r.chunk);
@@ -300,7 +300,7 @@ void Download::on_verified(const VerifyResult& r)
 		return;
 	}
 	done_bytes_ += chunk_length(r.chunk);
-	check_progress();
+	pump();
 }
 
 void Download::on_peer_closed(PeerFetch& p, const std::string& reason, bool bad_data)
@@ -330,7 +330,7 @@ void Download::on_peer_closed(PeerFetch& p, const std::string& reason, bool bad_
 			fail(FileResult::Status::Failed, "no peer could send the manifest (last: " + last_peer_error_ + ")");
 		return;
 	}
-	check_progress();
+	pump();
 }
 
 // Fills every connected peer's pipeline from the plan.

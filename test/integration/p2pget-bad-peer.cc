@@ -1,0 +1,236 @@
+// The corrupting test peer; see p2pget-bad-peer.h. The child is a plain
+// poll loop over blocking sockets: tests give it one client at a time.
+#include "p2pget-bad-peer.h"
+
+#include "fixtures.h"
+
+#include "p2p/codec.h"
+#include "p2p/hash.h"
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace p2pget_test {
+
+namespace {
+
+struct Shared {
+	std::string name;
+	std::string path;
+	std::uint64_t size;
+	std::vector<p2p::Hash> chunks;
+	p2p::Hash content;
+};
+
+Shared hash_file(const std::filesystem::path& dir, const std::string& name)
+{
+	Shared s{name, (dir / name).string(), std::filesystem::file_size(dir / name), {}, {}};
+	std::ifstream in(s.path, std::ios::binary);
+	std::vector<char> buf(p2p::kChunkSize);
+	while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+		s.chunks.push_back(p2p::hash_bytes(buf.data(), static_cast<std::size_t>(in.gcount())));
+	s.content = p2p::content_hash(s.chunks);
+	return s;
+}
+
+bool send_all(int fd, const void* data, std::size_t len)
+{
+	auto p = static_cast<const char*>(data);
+	while (len > 0) {
+		ssize_t n = ::send(fd, p, len, MSG_NOSIGNAL);
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= static_cast<std::size_t>(n);
+	}
+	return true;
+}
+
+bool send_msg(int fd, const p2p::Message& m)
+{
+	auto bytes = p2p::encode(m);
+	return send_all(fd, bytes.data(), bytes.size());
+}
+
+int connect_loopback(std::uint16_t port)
+{
+	int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+	sockaddr_in sa{};
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+		::close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+// Answers one decoded request; false ends the connection.
+bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>& files, bool& corrupted,
+           std::ofstream& log)
+{
+	if (auto* mr = std::get_if<p2p::ManifestRequest>(&msg)) {
+		auto it = files.find(mr->name);
+		if (it == files.end())
+			return send_msg(fd, p2p::Error{p2p::ErrorCode::NotFound, 0, "not shared"});
+		auto& s = it->second;
+		p2p::Manifest m{s.name, s.size, p2p::kChunkSize, s.content, static_cast<std::uint32_t>(s.chunks.size()),
+		                mr->first_chunk, {}};
+		for (std::size_t i = mr->first_chunk; i < s.chunks.size() && m.chunk_hashes.size() < p2p::kMaxManifestPage; i++)
+			m.chunk_hashes.push_back(s.chunks[i]);
+		return send_msg(fd, m);
+	}
+	if (auto* cr = std::get_if<p2p::ChunkRequest>(&msg)) {
+		log << cr->offset << " " << cr->length << std::endl;
+		auto it = files.find(cr->name);
+		if (it == files.end() || it->second.content != cr->content_hash)
+			return send_msg(fd, p2p::Error{p2p::ErrorCode::NotFound, cr->id, "not shared"});
+		std::vector<char> buf(cr->length);
+		int file = ::open(it->second.path.c_str(), O_RDONLY);
+		ssize_t n = ::pread(file, buf.data(), buf.size(), static_cast<off_t>(cr->offset));
+		::close(file);
+		if (n != static_cast<ssize_t>(buf.size()))
+			return send_msg(fd, p2p::Error{p2p::ErrorCode::BadRange, cr->id, "bad range"});
+		if (!corrupted && !buf.empty()) {
+			buf[buf.size() / 2] ^= 0x5a;
+			corrupted = true;
+		}
+		return send_msg(fd, p2p::ChunkData{cr->id, cr->offset, cr->length}) &&
+		       send_all(fd, buf.data(), buf.size());
+	}
+	return false;
+}
+
+[[noreturn]] void child(int listen_fd, int index_fd, std::map<std::string, Shared> files, std::string log_path)
+{
+	std::ofstream log(log_path, std::ios::app);
+	bool corrupted = false;
+	int client = -1;
+	std::vector<std::byte> buf;
+	while (true) {
+		pollfd pfds[3] = {{listen_fd, POLLIN, 0}, {index_fd, POLLIN, 0}, {client, POLLIN, 0}};
+		if (::poll(pfds, client >= 0 ? 3 : 2, -1) < 0)
+			continue;
+		if (pfds[1].revents) {
+			char tmp[4096];
+			if (::recv(index_fd, tmp, sizeof tmp, 0) <= 0)
+				::_exit(0); // the index went away: so do we
+		}
+		if (pfds[0].revents & POLLIN) {
+			int fd = ::accept(listen_fd, nullptr, nullptr);
+			if (fd >= 0) {
+				if (client >= 0)
+					::close(client);
+				client = fd;
+				buf.clear();
+			}
+			continue;
+		}
+		if (client >= 0 && pfds[2].revents) {
+			char tmp[65536];
+			ssize_t n = ::recv(client, tmp, sizeof tmp, 0);
+			if (n <= 0) {
+				::close(client);
+				client = -1;
+				continue;
+			}
+			auto b = reinterpret_cast<const std::byte*>(tmp);
+			buf.insert(buf.end(), b, b + n);
+			while (true) {
+				auto d = p2p::decode(buf);
+				if (d.status != p2p::DecodeStatus::Ok)
+					break;
+				buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(d.consumed));
+				if (!serve(client, d.message, files, corrupted, log)) {
+					::close(client);
+					client = -1;
+					break;
+				}
+			}
+		}
+	}
+}
+
+} // namespace
+
+BadPeer::BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std::vector<std::string> names,
+                 const std::filesystem::path& log)
+	: log_(log)
+{
+	p2p::hash_init();
+	std::map<std::string, Shared> files;
+	p2p::Register reg;
+	for (auto& n : names) {
+		files[n] = hash_file(dir, n);
+		reg.files.push_back({n, files[n].size, files[n].content});
+	}
+	int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	sockaddr_in sa{};
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof sa;
+	if (::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(lfd, 16) != 0 ||
+	    ::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+		throw std::runtime_error("bad peer: cannot listen");
+	port_ = ntohs(sa.sin_port);
+	reg.port = port_;
+	int ifd = connect_loopback(index_port);
+	if (ifd < 0 || !send_msg(ifd, reg))
+		throw std::runtime_error("bad peer: cannot reach the index");
+	// Wait for the index's Ok so the test can look the peer up at once.
+	std::vector<std::byte> in;
+	while (true) {
+		char tmp[4096];
+		ssize_t n = ::recv(ifd, tmp, sizeof tmp, 0);
+		if (n <= 0)
+			throw std::runtime_error("bad peer: index closed");
+		auto b = reinterpret_cast<const std::byte*>(tmp);
+		in.insert(in.end(), b, b + n);
+		auto d = p2p::decode(in);
+		if (d.status == p2p::DecodeStatus::Ok) {
+			if (!std::holds_alternative<p2p::Ok>(d.message))
+				throw std::runtime_error("bad peer: index refused the registration");
+			break;
+		}
+	}
+	pid_ = ::fork();
+	if (pid_ < 0)
+		throw std::runtime_error("bad peer: fork failed");
+	if (pid_ == 0)
+		child(lfd, ifd, std::move(files), log_.string());
+	::close(lfd);
+	::close(ifd);
+}
+
+BadPeer::~BadPeer()
+{
+	if (pid_ > 0) {
+		::kill(pid_, SIGKILL);
+		::waitpid(pid_, nullptr, 0);
+	}
+}
+
+std::size_t BadPeer::requests() const
+{
+	std::ifstream in(log_);
+	std::size_t n = 0;
+	std::string line;
+	while (std::getline(in, line))
+		n++;
+	return n;
+}
+
+} // namespace p2pget_test

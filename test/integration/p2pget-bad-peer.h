@@ -1,0 +1,34 @@
+// A misbehaving peer for p2pget's tests, built on the codec alone: a forked
+// process that registers files with the real index and serves them like
+// peerd does, except that the bytes of the first chunk it is asked for are
+// corrupted. Each request it receives is appended to a log file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+#include <sys/types.h>
+
+namespace p2pget_test {
+
+class BadPeer {
+public:
+	// Serves `names` (relative to `dir`). Returns once registered.
+	BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std::vector<std::string> names,
+	        const std::filesystem::path& log);
+	BadPeer(const BadPeer&) = delete;
+	BadPeer& operator=(const BadPeer&) = delete;
+	~BadPeer();
+
+	std::uint16_t port() const { return port_; }
+	// Chunk requests received so far.
+	std::size_t requests() const;
+
+private:
+	pid_t pid_ = -1;
+	std::uint16_t port_ = 0;
+	std::filesystem::path log_;
+};
+
+} // namespace p2pget_test
