@@ -27,7 +27,7 @@ const char* usage_text()
 	       "  -V, --version          show the version and exit\n";
 }
 
-const char* version_text() { return "peerd 1.0 (protocol version 1)\n"; }
+const char* version_text() { return "peerd 0.1.0 (protocol 1)\n"; }
 
 namespace {
 
