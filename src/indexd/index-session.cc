@@ -114,6 +114,8 @@ void IndexSession::on_read()
 		if (used > 0) {
 			evbuffer_drain(in, used);
 			any = true;
+			if (out_.size() >= kMaxOutput)
+				flush(); // may pause reading, which ends the loop
 			continue;
 		}
 		// The next frame is unfinished, or straddles chains: make it
@@ -156,7 +158,10 @@ void IndexSession::on_read()
 std::size_t IndexSession::handle_frames(const std::byte* p, std::size_t n)
 {
 	std::size_t pos = 0;
-	while (pos < n && !closing_ && !closed_) {
+	// Replies can be far larger than requests (a lookup of a name with
+	// thousands of holders): stop at kMaxOutput and let on_read flush, so a
+	// megabyte of requests cannot turn into gigabytes of replies in memory.
+	while (pos < n && !closing_ && !closed_ && out_.size() < kMaxOutput) {
 		p2p::FrameHeader h{};
 		std::size_t have = n - pos;
 		if (!quick_header(p + pos, have, h)) {

@@ -5,6 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <map>
 #include <string>
 #include <thread>
@@ -280,6 +284,76 @@ TEST_CASE("indexd: a connection that never registers is closed after two TTLs id
 	index.connect(idle);
 	CHECK(lookup(idle, "x").empty());
 	CHECK(idle.closed_by_peer(6s));
+}
+
+TEST_CASE("indexd: a client that does not read its replies is paused, then served in full",
+          "[indexd][integration]")
+{
+	Indexd index;
+	Client peer, greedy, probe;
+	index.connect(peer);
+	index.connect(greedy);
+	index.connect(probe);
+	const std::string name = "some/name/long/enough/to/make/replies/big";
+	REQUIRE(acked(peer, p2p::Register{6011, {{name, 1, hash_of(1)}}}, p2p::MsgType::Register));
+	auto one = p2p::encode(p2p::Lookup{name});
+	std::vector<std::byte> batch;
+	for (int i = 0; i < 1000; i++)
+		batch.insert(batch.end(), one.begin(), one.end());
+	REQUIRE(fcntl(greedy.fd(), F_SETFL, fcntl(greedy.fd(), F_GETFL) | O_NONBLOCK) == 0);
+
+	// Pipeline lookups without reading a reply until indexd pauses us.
+	std::size_t sent = 0, replies = 0, wrong = 0;
+	std::vector<std::byte> in;
+	auto deadline = std::chrono::steady_clock::now() + 20s;
+	bool stalled = false;
+	while (!stalled && std::chrono::steady_clock::now() < deadline && sent < (200u << 20)) {
+		ssize_t n = ::send(greedy.fd(), batch.data() + sent % batch.size(), batch.size() - sent % batch.size(),
+		                   MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += static_cast<std::size_t>(n);
+			continue;
+		}
+		REQUIRE(errno == EAGAIN);
+		std::this_thread::sleep_for(20ms);
+		stalled = stats(probe)["output_stalls"] >= 1;
+	}
+	REQUIRE(stalled);
+	CHECK(lookup(probe, name).size() == 1); // everyone else is still served
+
+	// Now read: every request sent gets its reply, in order.
+	std::size_t frames = (sent + one.size() - 1) / one.size();
+	std::size_t tail = frames * one.size() - sent; // bytes still to send of a cut frame
+	while (replies < frames && std::chrono::steady_clock::now() < deadline + 20s) {
+		pollfd pfd{greedy.fd(), static_cast<short>(POLLIN | (tail ? POLLOUT : 0)), 0};
+		REQUIRE(::poll(&pfd, 1, 5000) > 0);
+		if (tail && (pfd.revents & POLLOUT)) {
+			ssize_t n = ::send(greedy.fd(), one.data() + one.size() - tail, tail, MSG_NOSIGNAL);
+			if (n > 0)
+				tail -= static_cast<std::size_t>(n);
+		}
+		if (pfd.revents & POLLIN) {
+			std::byte buf[65536];
+			ssize_t n = ::recv(greedy.fd(), buf, sizeof buf, 0);
+			REQUIRE(n > 0);
+			in.insert(in.end(), buf, buf + n);
+			std::size_t pos = 0;
+			while (in.size() - pos >= p2p::kHeaderSize) {
+				auto at = [&](std::size_t i) { return std::to_integer<std::size_t>(in[pos + i]); };
+				std::size_t len = at(4) << 24 | at(5) << 16 | at(6) << 8 | at(7);
+				if (in.size() - pos < p2p::kHeaderSize + len)
+					break;
+				if (at(3) != static_cast<std::size_t>(p2p::MsgType::LookupReply))
+					wrong++;
+				pos += p2p::kHeaderSize + len;
+				replies++;
+			}
+			in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(pos));
+		}
+	}
+	CHECK(replies == frames);
+	CHECK(wrong == 0);
+	CHECK(stats(probe)["lookups"] == frames + 1);
 }
 
 TEST_CASE("indexd: bad frame counters", "[indexd][integration]")
