@@ -9,6 +9,8 @@
 
 #include <event2/util.h>
 
+#include <cerrno>
+
 #include <algorithm>
 #include <cstring>
 
@@ -27,6 +29,11 @@ constexpr std::size_t kMaxOutput = 4u << 20;
 // big reply (a list page) does not stay allocated for every connection.
 constexpr std::size_t kKeepScratch = 64u << 10;
 constexpr std::size_t kKeepHolders = 256;
+// Input: start small (most connections send short frames), grow up to one
+// largest frame, and shrink back once a big frame has been handled.
+constexpr std::size_t kInitialInput = 4096;
+constexpr std::size_t kKeepInput = 64u << 10;
+constexpr std::size_t kMaxInput = p2p::kHeaderSize + p2p::kMaxPayload;
 
 std::byte* put_u16(std::byte* p, std::uint16_t v)
 {
@@ -70,76 +77,92 @@ bool quick_header(const std::byte* p, std::size_t have, p2p::FrameHeader& h)
 IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_t fd, const sockaddr* addr,
                            std::uint64_t id)
 	: server_(server), id_(id), name_(p2p::format_endpoint(addr)), host_(p2p::ip_bytes(addr)),
-	  last_frame_(server.now()), bev_(bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE))
+	  last_frame_(server.now()), fd_(fd), outq_(evbuffer_new()),
+	  read_ev_(event_new(base, fd, EV_READ | EV_PERSIST, read_cb, this)),
+	  write_ev_(event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, this))
 {
-	if (!bev_) {
-		evutil_closesocket(fd);
-		closed_ = true;
-		return;
-	}
+	evutil_make_socket_nonblocking(fd);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	// No write callback until we need one (closing, or paused): it would
-	// otherwise fire each time the output empties, once per reply.
-	bufferevent_setcb(bev_.get(), read_cb, nullptr, event_cb, this);
-	bufferevent_setwatermark(bev_.get(), EV_READ, 0, p2p::kHeaderSize + p2p::kMaxPayload);
-	bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+	if (!outq_ || !read_ev_ || !write_ev_ || event_add(read_ev_.get(), nullptr) != 0)
+		closed_ = true; // the server drops a session that failed to start
 }
 
 IndexSession::~IndexSession()
 {
-	if (bev_)
-		bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+	// Events first (event_free deletes them), then the socket they watch.
+	write_ev_.reset();
+	read_ev_.reset();
+	evutil_closesocket(fd_);
 }
 
-void IndexSession::read_cb(bufferevent*, void* self) { static_cast<IndexSession*>(self)->on_read(); }
-void IndexSession::write_cb(bufferevent*, void* self) { static_cast<IndexSession*>(self)->on_write(); }
-void IndexSession::event_cb(bufferevent*, short what, void* self) { static_cast<IndexSession*>(self)->on_event(what); }
-
-void IndexSession::on_read()
+void IndexSession::read_cb(evutil_socket_t, short, void* self) { static_cast<IndexSession*>(self)->on_readable(); }
+void IndexSession::write_cb(evutil_socket_t, short what, void* self)
 {
-	evbuffer* in = bufferevent_get_input(bev_.get());
-	bool any = false;
-	while (!closed_ && !closing_ && !paused_) {
-		std::size_t avail = evbuffer_get_length(in);
-		if (avail == 0)
-			break;
-		// Usually every frame sits in the first chain: handle them in place.
-		evbuffer_iovec v;
-		if (evbuffer_peek(in, -1, nullptr, &v, 1) < 1)
-			break;
-		std::size_t used = handle_frames(static_cast<const std::byte*>(v.iov_base), v.iov_len);
-		if (closed_ || closing_)
-			break;
-		if (used > 0) {
-			evbuffer_drain(in, used);
-			any = true;
-			if (out_.size() >= kMaxOutput)
-				flush(); // may pause reading, which ends the loop
-			continue;
-		}
-		// The next frame is unfinished, or straddles chains: make it
-		// contiguous once its header says how long it is.
-		std::size_t want = std::min(avail, p2p::kHeaderSize);
-		auto* head = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(want)));
-		p2p::FrameHeader h{};
-		p2p::Decoded d = p2p::check_header({head, want}, h);
-		if (d.status == p2p::DecodeStatus::Bad) {
-			bad_frame(d.error, d.why);
-			break;
-		}
-		if (d.status == p2p::DecodeStatus::NeedMore || avail < p2p::kHeaderSize + h.length)
-			break;
-		std::size_t frame = p2p::kHeaderSize + h.length;
-		auto* bytes = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(frame)));
-		used = handle_frames(bytes, frame);
-		if (used == 0)
-			break; // handle_frames failed the session
-		evbuffer_drain(in, used);
-		any = true;
-	}
-	if (closed_)
+	static_cast<IndexSession*>(self)->on_writable(what);
+}
+
+void IndexSession::on_readable()
+{
+	if (closed_ || closing_ || paused_)
 		return;
+	if (in_len_ == in_cap_) {
+		// Full: grow, but never past one largest frame (the read high-water
+		// mark). A full buffer at that size cannot happen, since every whole
+		// frame is consumed before the next read.
+		if (in_cap_ >= kMaxInput) {
+			bad_frame(p2p::ErrorCode::TooLarge, "frame larger than 1 MiB");
+			flush();
+			return;
+		}
+		std::size_t cap = std::min(std::max(in_cap_ * 2, kInitialInput), kMaxInput);
+		auto bigger = std::make_unique_for_overwrite<std::byte[]>(cap);
+		if (in_len_ > 0)
+			std::memcpy(bigger.get(), in_.get(), in_len_);
+		in_ = std::move(bigger);
+		in_cap_ = cap;
+	}
+	// A plain recv: evbuffer_read would first ask FIONREAD, one more
+	// system call per request when clients send one at a time.
+	ssize_t n = ::recv(fd_, in_.get() + in_len_, in_cap_ - in_len_, 0);
+	if (n == 0) {
+		close("closed by the other side");
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			close(std::string("socket error: ") + std::strerror(errno));
+		return;
+	}
+	in_len_ += static_cast<std::size_t>(n);
+	process_input();
+}
+
+void IndexSession::process_input()
+{
+	bool any = false;
+	std::size_t used = 0;
+	while (!closed_ && !closing_ && !paused_ && used < in_len_) {
+		std::size_t n = handle_frames(in_.get() + used, in_len_ - used);
+		if (n == 0)
+			break; // an unfinished frame, or the session failed
+		used += n;
+		any = true;
+		if (out_.size() >= kMaxOutput)
+			flush(); // may pause reading, which ends the loop
+	}
+	if (closed_ || closing_) {
+		flush();
+		return;
+	}
+	if (used > 0) {
+		std::memmove(in_.get(), in_.get() + used, in_len_ - used);
+		in_len_ -= used;
+	}
+	if (in_len_ == 0 && in_cap_ > kKeepInput) {
+		in_.reset(); // a big frame is done with: give its buffer back
+		in_cap_ = 0;
+	}
 	double now = server_.now();
 	if (any) {
 		last_frame_ = now;
@@ -148,7 +171,7 @@ void IndexSession::on_read()
 	}
 	// The clock for an unfinished frame starts at its first byte (or when the
 	// frame before it completed) and is not reset by each byte that trickles in.
-	if (evbuffer_get_length(in) == 0)
+	if (in_len_ == 0)
 		partial_since_ = 0;
 	else if (any || partial_since_ == 0)
 		partial_since_ = now;
@@ -347,60 +370,69 @@ void IndexSession::flush()
 {
 	if (closed_ || out_.empty())
 		return;
-	// When nothing is queued, write the batch to the socket at once: it
-	// saves arming and disarming the write event (two epoll_ctl calls per
-	// batch), as redis does. Whatever the kernel does not take, and any
-	// error, is left to the bufferevent, which keeps the order.
+	// When nothing is queued, write the batch to the socket at once, as
+	// redis does: no write event to arm and disarm per batch. What the
+	// kernel does not take waits in outq_ for the write event.
 	const std::byte* p = out_.data();
 	std::size_t n = out_.size();
-	evbuffer* output = bufferevent_get_output(bev_.get());
-	if (evbuffer_get_length(output) == 0) {
-		ssize_t w = ::send(bufferevent_getfd(bev_.get()), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (evbuffer_get_length(outq_.get()) == 0) {
+		ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w > 0) {
 			p += w;
 			n -= static_cast<std::size_t>(w);
+		} else if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			out_.clear();
+			close(std::string("socket error: ") + std::strerror(errno));
+			return;
 		}
 	}
-	if (n > 0)
-		bufferevent_write(bev_.get(), p, n);
+	if (n > 0) {
+		evbuffer_add(outq_.get(), p, n);
+		arm_write();
+	}
 	out_.clear();
 	if (out_.capacity() > kKeepScratch)
 		std::vector<std::byte>().swap(out_);
-	if (!paused_ && !closing_ && evbuffer_get_length(bufferevent_get_output(bev_.get())) > kMaxOutput) {
+	if (!paused_ && !closing_ && evbuffer_get_length(outq_.get()) > kMaxOutput) {
 		paused_ = true;
 		server_.counters().output_stalls++;
 		log_debug("%s: replies not read; pausing input", name_.c_str());
-		bufferevent_disable(bev_.get(), EV_READ);
-		bufferevent_setwatermark(bev_.get(), EV_WRITE, kMaxOutput / 4, 0);
-		bufferevent_setcb(bev_.get(), read_cb, write_cb, event_cb, this);
+		event_del(read_ev_.get());
 	}
 }
 
-void IndexSession::on_write()
+void IndexSession::arm_write()
 {
-	if (closing_) {
-		if (evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0)
-			close(fail_reason_);
+	// Saying goodbye gets 2 s: a client that does not read must not keep
+	// a closing connection alive.
+	timeval tv = p2p::to_timeval(2.0);
+	event_add(write_ev_.get(), closing_ ? &tv : nullptr);
+}
+
+void IndexSession::on_writable(short what)
+{
+	if (closed_)
+		return;
+	if (what & EV_TIMEOUT) {
+		close(closing_ ? fail_reason_ : "write timeout");
 		return;
 	}
-	if (paused_) {
-		paused_ = false;
-		bufferevent_setcb(bev_.get(), read_cb, nullptr, event_cb, this);
-		bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
-		bufferevent_enable(bev_.get(), EV_READ);
-		on_read(); // frames may already be waiting in the input
+	if (evbuffer_write(outq_.get(), fd_) < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		close(std::string("socket error: ") + std::strerror(errno));
+		return;
 	}
-}
-
-void IndexSession::on_event(short what)
-{
-	if (what & BEV_EVENT_TIMEOUT) {
-		close(closing_ ? fail_reason_ : "timeout");
-	} else if (what & BEV_EVENT_EOF) {
-		close("closed by the other side");
-	} else if (what & BEV_EVENT_ERROR) {
-		int err = EVUTIL_SOCKET_ERROR();
-		close(std::string("socket error: ") + evutil_socket_error_to_string(err));
+	std::size_t left = evbuffer_get_length(outq_.get());
+	if (left == 0) {
+		event_del(write_ev_.get());
+		if (closing_) {
+			close(fail_reason_);
+			return;
+		}
+	}
+	if (paused_ && left <= kMaxOutput / 4) {
+		paused_ = false;
+		event_add(read_ev_.get(), nullptr);
+		process_input(); // frames may already be waiting
 	}
 }
 
@@ -412,16 +444,14 @@ void IndexSession::fail(p2p::ErrorCode code, const std::string& text)
 	closing_ = true;
 	fail_reason_ = text;
 	paused_ = false;
-	bufferevent_disable(bev_.get(), EV_READ);
+	event_del(read_ev_.get());
 	flush();
-	// Say why, then go: but never wait more than 2 s on a client that does
-	// not read.
-	timeval tv = p2p::to_timeval(2.0);
-	bufferevent_set_timeouts(bev_.get(), nullptr, &tv);
-	bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
-	bufferevent_setcb(bev_.get(), read_cb, write_cb, event_cb, this);
-	if (evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0)
+	if (closed_)
+		return;
+	if (evbuffer_get_length(outq_.get()) == 0)
 		close(text);
+	else
+		arm_write(); // now with the 2 s limit
 }
 
 void IndexSession::expired(const std::string& text)
@@ -435,8 +465,8 @@ void IndexSession::close(const std::string& reason)
 	if (closed_)
 		return;
 	closed_ = true;
-	if (bev_)
-		bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+	event_del(read_ev_.get());
+	event_del(write_ev_.get());
 	server_.session_closed(*this, reason);
 }
 

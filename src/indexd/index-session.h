@@ -2,8 +2,9 @@
 // registration it owns. Lean on purpose: lookups are the hot path, so all
 // whole frames in the input are handled in one read callback, lookups and
 // pings are answered without building a Message, and every reply of a batch
-// is written into one reused scratch buffer and handed to the bufferevent
-// once. No deferred callbacks: they cost a trip through the loop per event.
+// is written into one reused scratch buffer and handed to the kernel
+// once. Plain events and system calls rather than a bufferevent: one recv
+// and one send per batch, nothing more (see on_readable and flush).
 #pragma once
 
 #include "index-store.h"
@@ -12,6 +13,7 @@
 #include "p2p/ev.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,12 +49,12 @@ public:
 	double last_frame() const { return last_frame_; }
 
 private:
-	static void read_cb(bufferevent*, void* self);
-	static void write_cb(bufferevent*, void* self);
-	static void event_cb(bufferevent*, short what, void* self);
-	void on_read();
-	void on_write();
-	void on_event(short what);
+	static void read_cb(evutil_socket_t, short, void* self);
+	static void write_cb(evutil_socket_t, short what, void* self);
+	void on_readable();
+	void on_writable(short what);
+	void process_input();
+	void arm_write();
 
 	// Handles the whole frames at the start of [p, p+n); returns the bytes used.
 	std::size_t handle_frames(const std::byte* p, std::size_t n);
@@ -79,9 +81,16 @@ private:
 	std::string fail_reason_;
 	double partial_since_ = 0;
 	double last_frame_ = 0;
-	std::vector<std::byte> out_;                  // replies of the current batch
-	std::vector<p2p::PeerHolding> holders_;       // reused by every lookup
-	p2p::BufferEventPtr bev_;                     // last: freed first
+	std::vector<std::byte> out_;            // replies of the current batch
+	std::vector<p2p::PeerHolding> holders_; // reused by every lookup
+	std::unique_ptr<std::byte[]> in_;       // unread input, at most one largest frame
+	std::size_t in_cap_ = 0, in_len_ = 0;
+	evutil_socket_t fd_;
+	p2p::EvBufferPtr outq_; // replies the kernel has not taken yet
+	// Last, so they are freed first (the destructor also resets them
+	// before closing fd_).
+	p2p::EventPtr read_ev_;
+	p2p::EventPtr write_ev_;
 };
 
 } // namespace indexd
