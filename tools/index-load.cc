@@ -10,6 +10,7 @@
 #include "p2p/parse-number.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -151,11 +152,24 @@ void register_peer(int fd, std::uint64_t peer, std::uint64_t files)
 struct Run;
 
 // One lookup client: keeps `depth` requests in flight until its quota is met.
+// Plain recv/send on its socket (no bufferevent: evbuffer_read would ask
+// FIONREAD before each read), so the generator stays lean next to indexd.
 struct LoadClient {
 	Run* run = nullptr;
 	std::uint64_t index = 0, quota = 0, sent = 0, received = 0, misses = 0, cursor = 0;
 	std::vector<std::uint64_t> stamps; // send times, a ring of `depth`
-	p2p::BufferEventPtr bev;
+	std::vector<std::byte> in;         // replies not yet complete
+	std::size_t in_len = 0;
+	std::vector<std::byte> outq;       // requests the kernel did not take
+	evutil_socket_t fd = -1;
+	p2p::EventPtr read_ev, write_ev;
+	~LoadClient()
+	{
+		read_ev.reset();
+		write_ev.reset();
+		if (fd >= 0)
+			evutil_closesocket(fd);
+	}
 };
 
 struct Run {
@@ -168,6 +182,35 @@ struct Run {
 	std::vector<std::byte> scratch;
 	bool timed_out = false;
 };
+
+void send_bytes(LoadClient& c, const std::byte* p, std::size_t len)
+{
+	if (c.outq.empty()) {
+		ssize_t w = ::send(c.fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			die("send to indexd failed");
+		if (w > 0) {
+			p += w;
+			len -= static_cast<std::size_t>(w);
+		}
+	}
+	if (len > 0) {
+		c.outq.insert(c.outq.end(), p, p + len);
+		event_add(c.write_ev.get(), nullptr);
+	}
+}
+
+void client_writable(evutil_socket_t, short, void* arg)
+{
+	auto& c = *static_cast<LoadClient*>(arg);
+	ssize_t w = ::send(c.fd, c.outq.data(), c.outq.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		die("send to indexd failed");
+	if (w > 0)
+		c.outq.erase(c.outq.begin(), c.outq.begin() + w);
+	if (c.outq.empty())
+		event_del(c.write_ev.get());
+}
 
 void send_more(LoadClient& c, std::uint64_t n, std::uint64_t t)
 {
@@ -182,56 +225,55 @@ void send_more(LoadClient& c, std::uint64_t n, std::uint64_t t)
 		c.stamps[c.sent % r.depth] = t;
 		c.sent++;
 	}
-	if (r.scratch.empty())
-		return;
-	// Straight to the socket when nothing is queued (as redis-benchmark
-	// does): no write event to arm and disarm per batch.
-	const std::byte* p = r.scratch.data();
-	std::size_t len = r.scratch.size();
-	if (evbuffer_get_length(bufferevent_get_output(c.bev.get())) == 0) {
-		ssize_t w = ::send(bufferevent_getfd(c.bev.get()), p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w > 0) {
-			p += w;
-			len -= static_cast<std::size_t>(w);
-		}
-	}
-	if (len > 0)
-		bufferevent_write(c.bev.get(), p, len);
+	if (!r.scratch.empty())
+		send_bytes(c, r.scratch.data(), r.scratch.size());
 }
 
-void client_read(bufferevent* bev, void* arg)
+std::size_t be32(const std::byte* p)
+{
+	return std::to_integer<std::size_t>(p[0]) << 24 | std::to_integer<std::size_t>(p[1]) << 16 |
+	       std::to_integer<std::size_t>(p[2]) << 8 | std::to_integer<std::size_t>(p[3]);
+}
+
+void client_readable(evutil_socket_t, short, void* arg)
 {
 	auto& c = *static_cast<LoadClient*>(arg);
 	Run& r = *c.run;
-	evbuffer* in = bufferevent_get_input(bev);
+	if (c.in_len == c.in.size())
+		c.in.resize(c.in.size() * 2); // a reply larger than the buffer
+	ssize_t n = ::recv(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len, 0);
+	if (n == 0)
+		die("indexd closed client " + std::to_string(c.index));
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		die("recv from indexd failed");
+	}
+	c.in_len += static_cast<std::size_t>(n);
 	std::uint64_t t = now_ns(), got = 0;
-	while (true) {
-		std::size_t avail = evbuffer_get_length(in);
-		if (avail < p2p::kHeaderSize)
+	std::size_t pos = 0;
+	while (c.in_len - pos >= p2p::kHeaderSize) {
+		const std::byte* f = c.in.data() + pos;
+		std::size_t len = be32(f + 4);
+		if (c.in_len - pos < p2p::kHeaderSize + len)
 			break;
-		unsigned char h[p2p::kHeaderSize + 2];
-		evbuffer_copyout(in, h, std::min(avail, sizeof h));
-		std::size_t len = static_cast<std::size_t>(h[4]) << 24 | h[5] << 16 | h[6] << 8 | h[7];
-		if (avail < p2p::kHeaderSize + len)
-			break;
-		if (h[3] != static_cast<unsigned char>(p2p::MsgType::LookupReply)) {
+		if (std::to_integer<std::uint8_t>(f[3]) != static_cast<std::uint8_t>(p2p::MsgType::LookupReply)) {
 			r.errors++;
 		} else {
 			// The peer count follows the name.
-			std::size_t name_len = static_cast<std::size_t>(h[8]) << 8 | h[9];
-			unsigned char cnt[p2p::kHeaderSize + 2 + 4];
-			if (2 + name_len + 4 <= len) {
-				evbuffer_ptr pos;
-				evbuffer_ptr_set(in, &pos, p2p::kHeaderSize + 2 + name_len, EVBUFFER_PTR_SET);
-				evbuffer_copyout_from(in, &pos, cnt, 4);
-				if ((cnt[0] | cnt[1] | cnt[2] | cnt[3]) == 0)
-					c.misses++;
-			}
+			std::size_t name_len = std::to_integer<std::size_t>(f[8]) << 8 | std::to_integer<std::size_t>(f[9]);
+			if (2 + name_len + 4 <= len && be32(f + p2p::kHeaderSize + 2 + name_len) == 0)
+				c.misses++;
 		}
-		evbuffer_drain(in, p2p::kHeaderSize + len);
-		r.latencies_ns.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(t - c.stamps[c.received % r.depth], UINT32_MAX)));
+		pos += p2p::kHeaderSize + len;
+		r.latencies_ns.push_back(
+			static_cast<std::uint32_t>(std::min<std::uint64_t>(t - c.stamps[c.received % r.depth], UINT32_MAX)));
 		c.received++;
 		got++;
+	}
+	if (pos > 0) {
+		std::memmove(c.in.data(), c.in.data() + pos, c.in_len - pos);
+		c.in_len -= pos;
 	}
 	if (got)
 		send_more(c, got, now_ns());
@@ -239,12 +281,6 @@ void client_read(bufferevent* bev, void* arg)
 		if (++r.done == r.cfg->clients)
 			event_base_loopbreak(r.base);
 	}
-}
-
-void client_event(bufferevent*, short what, void* arg)
-{
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		die("indexd closed client " + std::to_string(static_cast<LoadClient*>(arg)->index));
 }
 
 double percentile_us(std::vector<std::uint32_t>& v, double p)
@@ -371,11 +407,12 @@ int main(int argc, char** argv)
 			c->quota = cfg.requests / cfg.clients + (i < cfg.requests % cfg.clients ? 1 : 0);
 			c->cursor = i * 7919;
 			c->stamps.resize(depth);
-			int fd = connect_blocking(*sa);
-			evutil_make_socket_nonblocking(fd);
-			c->bev.reset(bufferevent_socket_new(base.get(), fd, BEV_OPT_CLOSE_ON_FREE));
-			bufferevent_setcb(c->bev.get(), client_read, nullptr, client_event, c.get());
-			bufferevent_enable(c->bev.get(), EV_READ | EV_WRITE);
+			c->fd = connect_blocking(*sa);
+			evutil_make_socket_nonblocking(c->fd);
+			c->in.resize(64 << 10);
+			c->read_ev.reset(event_new(base.get(), c->fd, EV_READ | EV_PERSIST, client_readable, c.get()));
+			c->write_ev.reset(event_new(base.get(), c->fd, EV_WRITE | EV_PERSIST, client_writable, c.get()));
+			event_add(c->read_ev.get(), nullptr);
 			if (c->quota == 0)
 				run.done++;
 			clients.push_back(std::move(c));
