@@ -26,6 +26,8 @@ public:
 	{
 		if (static_cast<std::size_t>(end_ - p_) < n)
 			return ok_ = false;
+		if (n == 0)
+			return true; // `out` may be the null data() of an empty vector
 		std::memcpy(out, p_, n);
 		p_ += n;
 		return true;
@@ -125,7 +127,8 @@ bool HashCache::save(const std::string& path, const ShareTable& table, std::stri
 		put(out, f.st.mtime_ns);
 		put(out, f.st.inode);
 		put(out, static_cast<std::uint32_t>(f.chunks.size()));
-		out.append(reinterpret_cast<const char*>(f.chunks.data()), f.chunks.size() * p2p::kHashSize);
+		if (!f.chunks.empty())
+			out.append(reinterpret_cast<const char*>(f.chunks.data()), f.chunks.size() * p2p::kHashSize);
 		out.append(reinterpret_cast<const char*>(f.content.data()), p2p::kHashSize);
 	}
 	out.append(kTrailer, 4);

@@ -13,6 +13,7 @@ namespace peerd {
 inline constexpr double kPingInterval = 5.0;
 // No frame at all from the index for this long: the connection is dead.
 inline constexpr double kIndexSilence = 3 * kPingInterval;
+inline constexpr double kConnectTimeout = 5.0;
 inline constexpr double kFirstBackoff = 0.1;
 inline constexpr double kMaxBackoff = 2.0;
 // Changes within this window go out as one update.
@@ -47,6 +48,12 @@ void IndexLink::connect()
 			.on_close = [this](const std::string& reason) { on_close(reason); },
 			.on_connected = [this] { on_connected(); },
 		});
+	if (conn_->bev()) {
+		// An index behind a black hole would otherwise hold us in connect
+		// for minutes; the retry timer takes over after this.
+		timeval tv = p2p::to_timeval(kConnectTimeout);
+		bufferevent_set_timeouts(conn_->bev(), &tv, &tv);
+	}
 }
 
 void IndexLink::on_connected()
@@ -54,6 +61,7 @@ void IndexLink::on_connected()
 	connected_ = true;
 	backoff_ = 0;
 	counters_.index_connects++;
+	bufferevent_set_timeouts(conn_->bev(), nullptr, nullptr);
 	conn_->set_idle_timeout(kIndexSilence);
 	p2p::Register reg;
 	std::vector<p2p::Update> rest;

@@ -332,3 +332,43 @@ TEST_CASE("peerd bad command lines: one line on stderr, non-zero exit", "[peerd]
 	CHECK(help.out.find("usage: peerd") != std::string::npos);
 	CHECK(run({bin("peerd"), "-V"}).status == 0);
 }
+
+TEST_CASE("peerd refuses connections past its limit with Busy, and says so", "[peerd][serve][limits]")
+{
+	Peer peer;
+	write_text(peer.dir / "f", "f");
+	peer.start(no_index());
+	REQUIRE(peer.ready());
+	const std::size_t limit = 256; // ChunkServerLimits::max_connections
+	std::vector<std::unique_ptr<Client>> clients;
+	for (std::size_t i = 0; i < limit; i++) {
+		clients.push_back(std::make_unique<Client>());
+		REQUIRE(clients.back()->connect(peer.port));
+	}
+	// Every one of them is really being served (so all were accepted).
+	for (auto& c : clients) {
+		REQUIRE(c->send(p2p::ManifestRequest{"f", 0}));
+		auto m = c->recv();
+		INFO("reply: " << (m ? p2p::msg_type_name(p2p::type_of(*m)) : "none") << "; log: " << peer.log());
+		REQUIRE(m);
+		REQUIRE(std::holds_alternative<p2p::Manifest>(*m));
+	}
+	Client extra;
+	REQUIRE(extra.connect(peer.port));
+	auto reply = extra.recv();
+	REQUIRE(reply);
+	REQUIRE(std::holds_alternative<p2p::Error>(*reply));
+	CHECK(std::get<p2p::Error>(*reply).code == p2p::ErrorCode::Busy);
+	CHECK(extra.closed_by_peer());
+	CHECK(peer.log().find("connection limit (256) reached") != std::string::npos);
+	// Room again once one leaves.
+	clients.pop_back();
+	CHECK(eventually([&] {
+		Client again;
+		return again.connect(peer.port) && manifest(again, "f").has_value();
+	}));
+	clients.clear();
+	REQUIRE(peer.stop() == 0);
+	CHECK(peer.log().find("connections_refused=") != std::string::npos);
+	CHECK(peer.log().find("connections_refused=0 ") == std::string::npos);
+}
