@@ -32,7 +32,7 @@ constexpr std::size_t kKeepHolders = 256;
 // Input: start small (most connections send short frames), grow up to one
 // largest frame, and shrink back once a big frame has been handled.
 constexpr std::size_t kInitialInput = 4096;
-constexpr std::size_t kKeepInput = 64u << 10;
+constexpr std::size_t kKeepInput = 16u << 10;
 constexpr std::size_t kMaxInput = p2p::kHeaderSize + p2p::kMaxPayload;
 
 std::byte* put_u16(std::byte* p, std::uint16_t v)
