@@ -333,20 +333,22 @@ void Download::on_peer_closed(PeerFetch& p, const std::string& reason, bool bad_
 	pump();
 }
 
-// Fills every connected peer's pipeline from the plan.
+// Fills every connected peer's pipeline from the plan, one request per
+// peer per round, so the first requests of a file spread over all peers
+// instead of the first peer taking a whole small file.
 void Download::pump()
 {
 	if (finished() || !plan_)
 		return;
 	double now = engine_.now();
-	for (auto& p : peers_) {
-		if (!p->connected() || !plan_->peer_live(p->id()))
-			continue;
-		while (p->in_flight() < engine_.options().depth) {
-			auto& budget = engine_.dup_budget();
+	auto& budget = engine_.dup_budget();
+	for (std::size_t depth = 1; depth <= engine_.options().depth; depth++) {
+		for (auto& p : peers_) {
+			if (!p->connected() || !plan_->peer_live(p->id()) || p->in_flight() >= depth)
+				continue;
 			auto chunk = plan_->next(p->id(), now, budget.free > 0);
 			if (!chunk)
-				break;
+				continue;
 			auto mode = PeerFetch::Mode::Write;
 			if (writers_.count(*chunk)) {
 				mode = PeerFetch::Mode::Buffer;

@@ -29,6 +29,9 @@ Engine::~Engine()
 	pool_.reset();
 	downloads_.clear();
 	tick_.reset();
+	// bufferevents made with BEV_OPT_DEFER_CALLBACKS are finalized by the
+	// loop after bufferevent_free; give it one pass so they are really gone.
+	event_base_loop(base_.get(), EVLOOP_NONBLOCK);
 }
 
 double Engine::now() const
