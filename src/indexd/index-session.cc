@@ -2,6 +2,7 @@
 #include "index-session.h"
 
 #include "index-server.h"
+#include "wire-fast.h"
 
 #include "p2p/address.h"
 #include "p2p/log.h"
@@ -34,43 +35,6 @@ constexpr std::size_t kKeepHolders = 256;
 constexpr std::size_t kInitialInput = 4096;
 constexpr std::size_t kKeepInput = 16u << 10;
 constexpr std::size_t kMaxInput = p2p::kHeaderSize + p2p::kMaxPayload;
-
-std::byte* put_u16(std::byte* p, std::uint16_t v)
-{
-	p[0] = std::byte(v >> 8);
-	p[1] = std::byte(v & 0xff);
-	return p + 2;
-}
-std::byte* put_u32(std::byte* p, std::uint32_t v)
-{
-	p = put_u16(p, static_cast<std::uint16_t>(v >> 16));
-	return put_u16(p, static_cast<std::uint16_t>(v));
-}
-std::byte* put_u64(std::byte* p, std::uint64_t v)
-{
-	p = put_u32(p, static_cast<std::uint32_t>(v >> 32));
-	return put_u32(p, static_cast<std::uint32_t>(v));
-}
-std::uint16_t get_u16(const std::byte* p) { return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) << 8 | std::to_integer<unsigned>(p[1])); }
-
-constexpr std::size_t kHoldingWire = 16 + 2 + 8 + p2p::kHashSize;
-
-// The common case of check_header, inline and without building a Decoded:
-// a whole header of the current version for the two types of the hot path.
-// False means "ask check_header", not "bad".
-bool quick_header(const std::byte* p, std::size_t have, p2p::FrameHeader& h)
-{
-	if (have < p2p::kHeaderSize || get_u16(p) != p2p::kMagic || std::to_integer<std::uint8_t>(p[2]) != p2p::kVersion)
-		return false;
-	auto type = static_cast<p2p::MsgType>(std::to_integer<std::uint8_t>(p[3]));
-	if (type != p2p::MsgType::Lookup && type != p2p::MsgType::Ping)
-		return false;
-	std::uint32_t len = static_cast<std::uint32_t>(get_u16(p + 4)) << 16 | get_u16(p + 6);
-	if (len > p2p::kMaxPayload)
-		return false;
-	h = {type, len};
-	return true;
-}
 
 } // namespace
 
@@ -216,10 +180,7 @@ void IndexSession::handle_frame(p2p::MsgType type, const std::byte* frame, std::
 	}
 	if (type == p2p::MsgType::Ping && plen == 8) {
 		server_.counters().pings++;
-		std::size_t at = out_.size();
-		out_.resize(at + len);
-		std::memcpy(out_.data() + at, frame, len);
-		out_[at + 3] = std::byte(static_cast<std::uint8_t>(p2p::MsgType::Pong)); // same token back
+		append_pong(out_, frame);
 		return;
 	}
 	p2p::Decoded d = p2p::decode({frame, len});
@@ -232,11 +193,11 @@ void IndexSession::handle_frame(p2p::MsgType type, const std::byte* frame, std::
 
 void IndexSession::handle_lookup(const std::byte* payload, std::size_t plen)
 {
-	if (plen < 2 || plen != 2u + get_u16(payload)) {
+	std::string_view name;
+	if (!lookup_name(payload, plen, name)) {
 		bad_frame(p2p::ErrorCode::Malformed, "lookup payload does not match its name length");
 		return;
 	}
-	std::string_view name(reinterpret_cast<const char*>(payload + 2), plen - 2);
 	if (const char* why = p2p::name_problem(name)) {
 		bad_frame(p2p::ErrorCode::BadName, why);
 		return;
@@ -245,26 +206,7 @@ void IndexSession::handle_lookup(const std::byte* payload, std::size_t plen)
 	server_.store().lookup(name, holders_, p2p::kMaxLookupPeers);
 	if (holders_.empty())
 		server_.counters().lookup_misses++;
-	// LOOKUP_REPLY, written straight into the batch buffer.
-	std::size_t body = 2 + name.size() + 4 + holders_.size() * kHoldingWire;
-	std::size_t at = out_.size();
-	out_.resize(at + p2p::kHeaderSize + body);
-	std::byte* w = out_.data() + at;
-	w = put_u16(w, p2p::kMagic);
-	*w++ = std::byte(p2p::kVersion);
-	*w++ = std::byte(static_cast<std::uint8_t>(p2p::MsgType::LookupReply));
-	w = put_u32(w, static_cast<std::uint32_t>(body));
-	w = put_u16(w, static_cast<std::uint16_t>(name.size()));
-	std::memcpy(w, name.data(), name.size());
-	w += name.size();
-	w = put_u32(w, static_cast<std::uint32_t>(holders_.size()));
-	for (const auto& h : holders_) {
-		std::memcpy(w, h.host.data(), 16);
-		w = put_u16(w + 16, h.port);
-		w = put_u64(w, h.size);
-		std::memcpy(w, h.hash.data(), p2p::kHashSize);
-		w += p2p::kHashSize;
-	}
+	append_lookup_reply(out_, name, holders_);
 	if (holders_.capacity() > kKeepHolders)
 		std::vector<p2p::PeerHolding>().swap(holders_);
 }

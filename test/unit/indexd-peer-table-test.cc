@@ -2,7 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
 #include <string>
+#include <tuple>
 
 using namespace indexd;
 using p2p::ErrorCode;
@@ -204,4 +209,116 @@ TEST_CASE("registering past the per-peer limit keeps nothing", "[indexd][peer-ta
 	CHECK(t.update(ok.id, std::vector<FileEntry>{{"a", 2, hash_of(1)}, {"b", 1, hash_of(1)}, {"c", 1, hash_of(1)}}, {},
 	               0) == ErrorCode::Busy);
 	CHECK(t.file_count(ok.id) == 2);
+}
+
+TEST_CASE("random operations agree with a naive model", "[indexd][peer-table]")
+{
+	// Model: live peers by id, each with name -> (size, hash seed).
+	struct ModelPeer {
+		PeerKey key;
+		std::map<std::string, std::pair<std::uint64_t, std::uint8_t>> files;
+		double heard;
+	};
+	std::map<PeerId, ModelPeer> model;
+	PeerTable t;
+	std::mt19937 rng(12345);
+	auto pick_name = [&] { return "n" + std::to_string(rng() % 40); };
+	auto random_files = [&](int max) {
+		std::vector<FileEntry> files;
+		int n = static_cast<int>(rng() % static_cast<unsigned>(max + 1));
+		for (int i = 0; i < n; i++) {
+			auto seed = static_cast<std::uint8_t>(rng() % 3);
+			files.push_back({pick_name(), seed * 100u, hash_of(seed)});
+		}
+		return files;
+	};
+	double now = 0;
+	for (int step = 0; step < 3000; step++) {
+		now += 1;
+		unsigned op = rng() % 10;
+		if (op < 3) {
+			PeerKey k = key(static_cast<std::uint8_t>(rng() % 4), static_cast<std::uint16_t>(1 + rng() % 4));
+			auto files = random_files(12);
+			auto r = t.add(k, files, now);
+			bool taken = std::any_of(model.begin(), model.end(), [&](auto& m) { return m.second.key == k; });
+			REQUIRE((r.error == ErrorCode::AddressInUse) == taken);
+			if (!taken) {
+				REQUIRE(r.error == ErrorCode::None);
+				REQUIRE_FALSE(model.contains(r.id));
+				ModelPeer& m = model[r.id];
+				m.key = k;
+				m.heard = now;
+				for (auto& f : files)
+					m.files[f.name] = {f.size, f.hash[0]};
+			}
+		} else if (op < 7 && !model.empty()) {
+			auto it = std::next(model.begin(), static_cast<long>(rng() % model.size()));
+			auto added = random_files(6);
+			std::vector<std::string> removed;
+			for (unsigned i = rng() % 6; i > 0; i--)
+				removed.push_back(pick_name());
+			REQUIRE(t.update(it->first, added, removed, now) == ErrorCode::None);
+			for (auto& f : added)
+				it->second.files[f.name] = {f.size, f.hash[0]};
+			for (auto& n : removed)
+				it->second.files.erase(n);
+			it->second.heard = now;
+		} else if (op < 8 && !model.empty()) {
+			auto it = std::next(model.begin(), static_cast<long>(rng() % model.size()));
+			REQUIRE(t.remove(it->first));
+			model.erase(it);
+		} else if (op < 9 && !model.empty()) {
+			auto it = std::next(model.begin(), static_cast<long>(rng() % model.size()));
+			t.touch(it->first, now);
+			it->second.heard = now;
+		} else {
+			double cutoff = now - 15;
+			auto gone = t.expire(cutoff);
+			std::vector<PeerId> expect;
+			for (auto it = model.begin(); it != model.end();) {
+				if (it->second.heard < cutoff) {
+					expect.push_back(it->first);
+					it = model.erase(it);
+				} else {
+					++it;
+				}
+			}
+			std::sort(gone.begin(), gone.end());
+			REQUIRE(gone == expect);
+		}
+
+		// Every name's holders, and the totals, match the model.
+		std::size_t regs = 0;
+		std::set<std::string> names;
+		for (auto& [id, m] : model) {
+			regs += m.files.size();
+			for (auto& [n, v] : m.files)
+				names.insert(n);
+		}
+		auto s = t.stats();
+		REQUIRE(s.peers == model.size());
+		REQUIRE(s.registrations == regs);
+		REQUIRE(s.names == names.size());
+		for (int i = 0; i < 40; i++) {
+			std::string n = "n" + std::to_string(i);
+			std::multiset<std::tuple<std::uint16_t, std::uint8_t, std::uint64_t, std::uint8_t>> want, got;
+			for (auto& [id, m] : model)
+				if (auto f = m.files.find(n); f != m.files.end())
+					want.insert({m.key.port, m.key.host[15], f->second.first, f->second.second});
+			for (auto& h : lookup(t, n))
+				got.insert({h.port, h.host[15], h.size, h.hash[0]});
+			REQUIRE(got == want);
+		}
+		// A full listing names each name once (versions grouped), in order.
+		auto page = t.list("", 4096, kPage);
+		REQUIRE_FALSE(page.more);
+		std::set<std::string> listed;
+		std::uint64_t holders = 0;
+		for (auto& e : page.entries) {
+			listed.insert(e.name);
+			holders += e.peers;
+		}
+		REQUIRE(listed == names);
+		REQUIRE(holders == regs);
+	}
 }
