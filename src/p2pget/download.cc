@@ -346,7 +346,9 @@ void Download::pump()
 		for (auto& p : peers_) {
 			if (!p->connected() || !plan_->peer_live(p->id()) || p->in_flight() >= depth)
 				continue;
-			auto chunk = plan_->next(p->id(), now, budget.free > 0);
+			// Endgame copies only from a peer with nothing else to do: a
+			// busy one would just queue the copy behind its own work.
+			auto chunk = plan_->next(p->id(), now, budget.free > 0 && p->in_flight() == 0);
 			if (!chunk)
 				continue;
 			auto mode = PeerFetch::Mode::Write;

@@ -157,7 +157,7 @@ int main(int argc, char** argv)
 		return kExitOk;
 	}
 	if (o.mode == Mode::Version) {
-		std::printf("p2pget 1.0 (protocol version %u)\n", p2p::kVersion);
+		std::printf("p2pget 0.1.0 (protocol version %u)\n", p2p::kVersion);
 		return kExitOk;
 	}
 	p2p::log_set_level(o.verbose >= 2 ? p2p::LogLevel::Debug : o.verbose == 1 ? p2p::LogLevel::Info

@@ -1,0 +1,165 @@
+#!/bin/bash
+# make bench: p2pget against aria2c and curl on the same file, same machine.
+#
+# A SIZE_MIB (default 1024) file, page-cached, shared by 4 local peerd and
+# served by 4 local nginx instances (sendfile on). Each round downloads it
+#   p2pget                       from the 4 peers (verifies every chunk)
+#   aria2c -x4 -s4 -k2M          from the 4 nginx (verifies nothing)
+#   curl -o FILE                 one stream from one nginx
+# into DEST (default /dev/shm when it exists, else the work dir: the same
+# for all three), in an order that rotates each round. ROUNDS (default 3)
+# rounds; medians; the p2pget/aria2c ratio; peak RSS from /usr/bin/time.
+# Every process it starts runs on a free loopback port and is stopped by
+# PID. Builds nothing: `make all` did. BIN=dir picks other binaries.
+set -euo pipefail
+
+BIN=${BIN:-.}
+SIZE_MIB=${SIZE_MIB:-1024}
+ROUNDS=${ROUNDS:-3}
+for p in indexd peerd p2pget; do
+	[ -x "$BIN/$p" ] || { echo "bench: $BIN/$p missing; run make first" >&2; exit 1; }
+done
+BIN=$(cd "$BIN" && pwd)
+
+need=""
+command -v aria2c >/dev/null || need="$need aria2"
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need="$need nginx-light"
+command -v curl >/dev/null || need="$need curl"
+[ -x /usr/bin/time ] || need="$need time"
+if [ -n "$need" ]; then
+	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "bench: installing$need" >&2
+	$sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: nothing listening on port $1" >&2
+	return 1
+}
+
+pids=()
+work=$(mktemp -d "${TMPDIR:-/tmp}/p2p-bench-XXXXXX")
+if [ -z "${DEST:-}" ]; then
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then DEST=$(mktemp -d /dev/shm/p2p-bench-XXXXXX); else DEST=$work/dest; fi
+fi
+mkdir -p "$DEST"
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$work" "$DEST"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "bench: $SIZE_MIB MiB file, 4 peers / 4 nginx on loopback, downloads into $DEST ($(df -T "$DEST" | awk 'NR==2 {print $2}'))" >&2
+"$(dirname "$0")/make-sample-data.sh" "$work" 4 "$SIZE_MIB" bench.bin
+cat "$work/peers/1/bench.bin" > /dev/null # page-cache it
+
+iport=$(free_port)
+"$BIN/indexd" -p "$iport" -l 127.0.0.1 2> "$work/indexd.log" &
+pids+=($!)
+wait_port "$iport"
+export P2P_INDEX=127.0.0.1:$iport
+urls=()
+for i in 1 2 3 4; do
+	port=$(free_port)
+	"$BIN/peerd" -d "$work/peers/$i" -p "$port" 2> "$work/peerd-$i.log" &
+	pids+=($!)
+	wait_port "$port"
+
+	nport=$(free_port)
+	mkdir -p "$work/nginx-$i"
+	cat > "$work/nginx-$i/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $work/nginx-$i/nginx.pid;
+error_log $work/nginx-$i/error.log;
+events { worker_connections 256; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	client_body_temp_path $work/nginx-$i/body;
+	proxy_temp_path $work/nginx-$i/proxy;
+	fastcgi_temp_path $work/nginx-$i/fastcgi;
+	uwsgi_temp_path $work/nginx-$i/uwsgi;
+	scgi_temp_path $work/nginx-$i/scgi;
+	server {
+		listen 127.0.0.1:$nport;
+		root $work/peers/$i;
+	}
+}
+CONF
+	"$NGINX" -p "$work/nginx-$i" -c "$work/nginx-$i/nginx.conf" 2>> "$work/nginx-$i/error.log" &
+	pids+=($!)
+	wait_port "$nport"
+	urls+=("http://127.0.0.1:$nport/bench.bin")
+done
+for _ in $(seq 600); do
+	n=$("$BIN/p2pget" --lookup bench.bin 2>/dev/null | wc -l || true)
+	[ "$n" -ge 4 ] && break
+	sleep 0.1
+done
+[ "$n" -ge 4 ] || { echo "bench: the peers did not register; see $work/*.log" >&2; exit 1; }
+
+bytes=$((SIZE_MIB * 1024 * 1024))
+now() { date +%s.%N; }
+# run NAME CMD...: times CMD, records MB/s and peak RSS (KiB) per round.
+run() {
+	local name=$1; shift
+	rm -f "$DEST/bench.bin"
+	local t0 t1
+	t0=$(now)
+	/usr/bin/time -f "%M" -o "$work/rss" "$@" > "$work/$name.out" 2> "$work/$name.err" ||
+		{ echo "bench: $name failed:"; cat "$work/$name.err"; exit 1; } >&2
+	t1=$(now)
+	[ "$(stat -c %s "$DEST/bench.bin")" -eq "$bytes" ] || { echo "bench: $name wrote a short file" >&2; exit 1; }
+	awk -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN { printf "%.1f\n", b / (z - a) / 1e6 }' >> "$work/$name.rates"
+	cat "$work/rss" >> "$work/$name.rss"
+	printf '  %-7s %8.1f MB/s  %6d KiB peak RSS\n' "$name" "$(tail -1 "$work/$name.rates")" "$(cat "$work/rss")" >&2
+}
+p2p() { run p2pget "$BIN/p2pget" -q -o "$DEST" bench.bin; }
+aria() {
+	run aria2c aria2c -x4 -s4 -k2M -q --file-allocation=none --allow-overwrite=true --auto-file-renaming=false \
+		-d "$DEST" -o bench.bin "${urls[@]}"
+}
+curl1() { run curl curl -s -o "$DEST/bench.bin" "${urls[0]}"; }
+
+# Once, untimed: the result really is the file.
+"$BIN/p2pget" -q -o "$DEST" bench.bin
+cmp "$work/peers/1/bench.bin" "$DEST/bench.bin"
+
+order=(p2p aria curl1)
+for r in $(seq "$ROUNDS"); do
+	echo "round $r" >&2
+	for k in 0 1 2; do
+		"${order[$(((k + r - 1) % 3))]}"
+	done
+done
+
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+maxrss() { sort -n "$1" | tail -1; }
+mp=$(median "$work/p2pget.rates")
+ma=$(median "$work/aria2c.rates")
+mc=$(median "$work/curl.rates")
+echo
+printf '%s MiB file, %s rounds, downloads into %s\n' "$SIZE_MIB" "$ROUNDS" "$(df -T "$DEST" | awk 'NR==2 {print $2}')"
+printf '%-34s %12s %14s\n' "client" "median MB/s" "peak RSS KiB"
+printf '%-34s %12s %14s\n' "p2pget (4 peers, verified)" "$mp" "$(maxrss "$work/p2pget.rss")"
+printf '%-34s %12s %14s\n' "aria2c -x4 -s4 -k2M (4 nginx)" "$ma" "$(maxrss "$work/aria2c.rss")"
+printf '%-34s %12s %14s\n' "curl -o (1 nginx, 1 stream)" "$mc" "$(maxrss "$work/curl.rss")"
+awk -v p="$mp" -v a="$ma" -v c="$mc" 'BEGIN {
+	printf "ratio p2pget/aria2c: %.2f (target >= 1.5)   p2pget/curl: %.2f (target >= 1.0)\n", p / a, p / c }'
