@@ -23,20 +23,24 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
 	$sudo apt-get update -qq && $sudo apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
 
-# A loopback port nothing listens on (bash's /dev/tcp connect fails).
+# A loopback port nothing listens on (bash's /dev/tcp connect fails), below
+# the ephemeral range so that no client socket of ours can be holding it.
+eph_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$eph_low" -gt 12000 ] || eph_low=32768
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (eph_low - 10000)))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
+# wait_port PORT PID: until something listens, or PID is gone (then fail).
 wait_port() {
 	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.1
 	done
-	echo "bench-index: nothing listening on port $1" >&2
 	return 1
 }
 
@@ -50,10 +54,16 @@ cleanup() {
 trap cleanup EXIT
 
 # --- indexd ---------------------------------------------------------------
-iport=$(free_port)
-"$INDEXD" -p "$iport" -l 127.0.0.1 -t 600 2>"$work/indexd.log" &
-ipid=$!
-wait_port "$iport"
+# A port can be taken between the probe and the bind: try a few.
+for _ in 1 2 3 4 5; do
+	iport=$(free_port)
+	"$INDEXD" -p "$iport" -l 127.0.0.1 -t 600 2>"$work/indexd.log" &
+	ipid=$!
+	wait_port "$iport" "$ipid" && break
+	kill "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null || true
+	ipid=""
+done
+[ -n "$ipid" ] || { echo "bench-index: cannot start indexd" >&2; cat "$work/indexd.log" >&2; exit 1; }
 echo "bench-index: indexd on port $iport: $PEERS peers x $FILES files, then $CLIENTS clients x $REQUESTS lookups" >&2
 "$LOADGEN" -p "$iport" --peers "$PEERS" --files "$FILES" --clients "$CLIENTS" --requests "$REQUESTS" \
 	--depth 1,16 --pid "$ipid" --timeout 300 | tee "$work/load.txt" >&2
@@ -65,11 +75,16 @@ field() { # field FILE LINE-PATTERN KEY
 }
 
 # --- redis ----------------------------------------------------------------
-rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-	--logfile "$work/redis.log" &
-rpid=$!
-wait_port "$rport"
+for _ in 1 2 3 4 5; do
+	rport=$(free_port)
+	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+		--logfile "$work/redis.log" &
+	rpid=$!
+	wait_port "$rport" "$rpid" && break
+	kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true
+	rpid=""
+done
+[ -n "$rpid" ] || { echo "bench-index: cannot start redis-server" >&2; cat "$work/redis.log" >&2; exit 1; }
 echo "bench-index: redis-server on port $rport: $KEYS keys, then GET with $CLIENTS clients x $REQUESTS" >&2
 redis-benchmark -h 127.0.0.1 -p "$rport" -t set -c "$CLIENTS" -n "$KEYS" -r "$KEYS" -P 16 -q >/dev/null
 for depth in 1 16; do
