@@ -198,6 +198,10 @@ void IndexServer::on_tick()
 void IndexServer::on_signal(int sig)
 {
 	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	// Tell everyone why, as far as their socket buffers take it at once;
+	// nobody is waited for.
+	for (auto& [raw, s] : sessions_)
+		s->goodbye();
 	event_base_loopbreak(base_);
 }
 

@@ -396,6 +396,15 @@ void IndexSession::fail(p2p::ErrorCode code, const std::string& text)
 		arm_write(); // now with the 2 s limit
 }
 
+void IndexSession::goodbye()
+{
+	if (closed_ || closing_)
+		return;
+	reply(p2p::Error{p2p::ErrorCode::Shutdown, 0, "the index is shutting down"});
+	closing_ = true;
+	flush();
+}
+
 void IndexSession::expired(const std::string& text)
 {
 	registered_ = false;

@@ -35,6 +35,9 @@ public:
 	void fail(p2p::ErrorCode code, const std::string& text);
 	// Closes now; calls IndexServer::session_closed exactly once.
 	void close(const std::string& reason);
+	// The server is stopping: queue ERROR shutdown and write what the socket
+	// takes now, without waiting.
+	void goodbye();
 	// The store already dropped our peer (TTL expiry): forget it, then fail.
 	void expired(const std::string& text);
 

@@ -453,6 +453,12 @@ TEST_CASE("indexd: SIGTERM and SIGINT exit 0 promptly", "[indexd][integration]")
 		auto status = index.proc.wait(5s);
 		REQUIRE(status);
 		CHECK(*status == 0);
+		// The peer was told why before the connection went.
+		auto bye = peer.recv(2s);
+		REQUIRE(bye);
+		REQUIRE(std::holds_alternative<p2p::Error>(*bye));
+		CHECK(std::get<p2p::Error>(*bye).code == ErrorCode::Shutdown);
+		CHECK(peer.closed_by_peer());
 	}
 }
 
