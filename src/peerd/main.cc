@@ -51,5 +51,9 @@ int main(int argc, char** argv)
 		event_base_dispatch(base.get());
 		status = daemon.exit_status();
 	}
+	// Freeing the sessions queued libevent's own deferred callbacks and
+	// finalizers; a bufferevent whose callback never runs is never freed.
+	for (int i = 0; i < 3; i++)
+		event_base_loop(base.get(), EVLOOP_NONBLOCK);
 	return status;
 }

@@ -109,7 +109,16 @@ TEST_CASE("peerd serves offsets past 4 GiB of a sparse file", "[peerd][serve][la
 		        static_cast<ssize_t>(marker.size()));
 		::close(fd);
 	}
+	write_text(peer.dir / "small", "served while the big one hashes");
 	peer.start(no_index());
+	// The daemon answers while it hashes: "small" is served before the
+	// 4 GiB file is done.
+	{
+		Client early;
+		REQUIRE(early.connect(peer.port));
+		CHECK(eventually([&] { return manifest(early, "small").has_value(); }, 30s));
+		CHECK(peer.log().find("ready: sharing") == std::string::npos);
+	}
 	// Hashing 4 GiB of holes takes a few seconds on two cores.
 	REQUIRE(peer.ready(120s));
 
@@ -341,15 +350,15 @@ TEST_CASE("peerd refuses connections past its limit with Busy, and says so", "[p
 	REQUIRE(peer.ready());
 	const std::size_t limit = 256; // ChunkServerLimits::max_connections
 	std::vector<std::unique_ptr<Client>> clients;
+	// One at a time, each served before the next connects, so that the
+	// probe connection of start() is surely closed and gone by the end.
 	for (std::size_t i = 0; i < limit; i++) {
 		clients.push_back(std::make_unique<Client>());
-		REQUIRE(clients.back()->connect(peer.port));
-	}
-	// Every one of them is really being served (so all were accepted).
-	for (auto& c : clients) {
+		auto& c = clients.back();
+		REQUIRE(c->connect(peer.port));
 		REQUIRE(c->send(p2p::ManifestRequest{"f", 0}));
 		auto m = c->recv();
-		INFO("reply: " << (m ? p2p::msg_type_name(p2p::type_of(*m)) : "none") << "; log: " << peer.log());
+		INFO("client " << i << " reply: " << (m ? p2p::msg_type_name(p2p::type_of(*m)) : "none"));
 		REQUIRE(m);
 		REQUIRE(std::holds_alternative<p2p::Manifest>(*m));
 	}
@@ -368,7 +377,9 @@ TEST_CASE("peerd refuses connections past its limit with Busy, and says so", "[p
 		return again.connect(peer.port) && manifest(again, "f").has_value();
 	}));
 	clients.clear();
-	REQUIRE(peer.stop() == 0);
+	auto status = peer.stop();
+	INFO("log tail: " << peer.log().substr(peer.log().size() > 3000 ? peer.log().size() - 3000 : 0));
+	REQUIRE(status == 0);
 	CHECK(peer.log().find("connections_refused=") != std::string::npos);
 	CHECK(peer.log().find("connections_refused=0 ") == std::string::npos);
 }
