@@ -25,6 +25,7 @@ struct Counters {
 	std::uint64_t busy = 0;           // per-peer file limit reached
 	std::uint64_t peers_closed = 0;   // registered peers removed when their connection closed
 	std::uint64_t accept_errors = 0;
+	std::uint64_t conn_limit = 0; // connections turned away: descriptor budget full
 	std::uint64_t output_stalls = 0; // reading paused: a client not reading its replies
 };
 

@@ -2,6 +2,7 @@
 #include "index-server.h"
 
 #include "p2p/address.h"
+#include "p2p/conn-limit.h"
 #include "p2p/log.h"
 
 #include <algorithm>
@@ -18,6 +19,10 @@ namespace indexd {
 namespace {
 
 constexpr int kBacklog = 1024;
+// Descriptors kept back from connections: listener, signals, timers, logs,
+// and one to accept a connection in order to turn it away.
+constexpr std::size_t kReservedFds = 16;
+constexpr std::size_t kMaxSessions = 1 << 20;
 
 // Binds a listening socket: every interface (IPv6 "::" taking IPv4 too,
 // falling back to 0.0.0.0 without IPv6), or just `addr`.
@@ -97,6 +102,7 @@ bool IndexServer::start(std::string& error)
 		return false;
 	}
 	evconnlistener_set_error_cb(listener_.get(), accept_error_cb);
+	max_sessions_ = p2p::connection_budget(kReservedFds, kMaxSessions);
 
 	reap_.reset(event_new(base_, -1, 0, reap_cb, this));
 	resume_.reset(event_new(base_, -1, 0, resume_cb, this));
@@ -111,7 +117,7 @@ bool IndexServer::start(std::string& error)
 		error = "cannot set up timers and signal events";
 		return false;
 	}
-	log_info("listening on %s, TTL %g s", where.c_str(), opts_.ttl);
+	log_info("listening on %s, TTL %g s, at most %zu connections", where.c_str(), opts_.ttl, max_sessions_);
 	return true;
 }
 
@@ -135,6 +141,15 @@ void IndexServer::reap_cb(evutil_socket_t, short, void* self) { static_cast<Inde
 
 void IndexServer::on_accept(evutil_socket_t fd, const sockaddr* sa)
 {
+	if (sessions_.size() >= max_sessions_) {
+		counters_.conn_limit++;
+		if (now() - last_limit_log_ >= 1.0) {
+			last_limit_log_ = now();
+			log_warn("connection limit (%zu) reached; turning new connections away", max_sessions_);
+		}
+		p2p::refuse_connection(fd, p2p::ErrorCode::Busy, "too many connections; try again later");
+		return;
+	}
 	auto session = std::make_unique<IndexSession>(*this, base_, fd, sa, next_session_++);
 	if (session->closed()) {
 		log_warn("cannot set up a connection from %s", p2p::format_endpoint(sa).c_str());
@@ -256,6 +271,7 @@ p2p::StatsReply IndexServer::stats_reply() const
 		{"refused", c.refused},
 		{"not_registered", c.not_registered},
 		{"busy", c.busy},
+		{"conn_limit", c.conn_limit},
 		{"peers_closed", c.peers_closed},
 		{"accept_errors", c.accept_errors},
 		{"output_stalls", c.output_stalls},

@@ -58,6 +58,8 @@ private:
 	double started_;
 	std::uint64_t next_session_ = 1;
 	std::unordered_map<IndexSession*, std::unique_ptr<IndexSession>> sessions_;
+	std::size_t max_sessions_ = 0; // from the descriptor limit
+	double last_limit_log_ = 0;
 	std::unordered_map<PeerId, IndexSession*> owners_;
 	// Closed sessions wait here for the next turn of the loop, when none of
 	// their callbacks is on the stack; freed with the server at exit too.
