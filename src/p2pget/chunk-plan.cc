@@ -36,7 +36,7 @@ std::size_t ChunkPlan::copies(std::uint32_t chunk) const
 	return it == flights_.end() ? 0 : it->second.size();
 }
 
-std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow_duplicate)
+std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow_duplicate, double min_age)
 {
 	if (!peer_live(peer))
 		return std::nullopt;
@@ -66,6 +66,8 @@ std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow
 		double oldest = list.front().started;
 		for (auto& c : list)
 			oldest = std::min(oldest, c.started);
+		if (now - oldest < min_age)
+			continue;
 		if (!best || oldest < best_started) {
 			best = chunk;
 			best_started = oldest;

@@ -25,9 +25,10 @@ public:
 	// The chunk `peer` should request next, or nullopt when there is none
 	// for it now. Takes the oldest queued chunk; when the queue is empty
 	// (endgame) and `allow_duplicate`, the chunk whose oldest copy has been
-	// in flight longest among those with fewer than max_copies copies and
-	// none with this peer.
-	std::optional<std::uint32_t> next(PeerId peer, double now, bool allow_duplicate = true);
+	// in flight longest among those with fewer than max_copies copies, none
+	// with this peer, and in flight for at least `min_age` seconds (a copy
+	// of a request that is merely on time only wastes bandwidth).
+	std::optional<std::uint32_t> next(PeerId peer, double now, bool allow_duplicate = true, double min_age = 0);
 
 	// A verified copy of `chunk` came from `peer`. Returns the other peers
 	// still fetching it, whose copies are now worthless (discard them).

@@ -23,7 +23,17 @@ Download::Download(Engine& engine, std::size_t id, std::string name) : engine_(e
 {
 	result_.name = std::move(name);
 	started_ = engine_.now();
+	endgame_timer_.reset(evtimer_new(engine_.base(), endgame_cb, this));
 }
+
+double Download::now() const { return engine_.now(); }
+
+void Download::endgame_cb(evutil_socket_t, short, void* self) { static_cast<Download*>(self)->pump(); }
+
+// A copy is only made of a request that has waited well beyond what a
+// chunk usually takes here, and never sooner than half a second.
+static constexpr double kMinCopyAge = 0.5;
+static constexpr double kCopyAgeFactor = 3.0;
 
 Download::~Download() = default;
 
@@ -218,10 +228,11 @@ void Download::on_bytes(std::size_t n)
 	engine_.on_bytes(n);
 }
 
-void Download::on_chunk_written(PeerFetch& p, std::uint32_t chunk)
+void Download::on_chunk_written(PeerFetch& p, std::uint32_t chunk, double seconds)
 {
 	if (finished())
 		return;
+	chunk_seconds_ = chunk_seconds_ == 0 ? seconds : 0.8 * chunk_seconds_ + 0.2 * seconds;
 	engine_.pool().submit({file_, chunk_offset(chunk), chunk_length(chunk), chunk_hashes_[chunk], id_, chunk, p.id()});
 }
 
@@ -342,15 +353,20 @@ void Download::pump()
 		return;
 	double now = engine_.now();
 	auto& budget = engine_.dup_budget();
+	double min_age = std::max(kMinCopyAge, kCopyAgeFactor * chunk_seconds_);
+	bool waiting = false; // an idle peer found nothing old enough to copy
 	for (std::size_t depth = 1; depth <= engine_.options().depth; depth++) {
 		for (auto& p : peers_) {
 			if (!p->connected() || !plan_->peer_live(p->id()) || p->in_flight() >= depth)
 				continue;
 			// Endgame copies only from a peer with nothing else to do: a
 			// busy one would just queue the copy behind its own work.
-			auto chunk = plan_->next(p->id(), now, budget.free > 0 && p->in_flight() == 0);
-			if (!chunk)
+			bool idle = p->in_flight() == 0;
+			auto chunk = plan_->next(p->id(), now, budget.free > 0 && idle, min_age);
+			if (!chunk) {
+				waiting = waiting || (idle && plan_->endgame());
 				continue;
+			}
 			auto mode = PeerFetch::Mode::Write;
 			if (writers_.count(*chunk)) {
 				mode = PeerFetch::Mode::Buffer;
@@ -361,6 +377,10 @@ void Download::pump()
 			}
 			p->request_chunk(result_.name, result_.hash, *chunk, chunk_offset(*chunk), chunk_length(*chunk), mode);
 		}
+	}
+	if (waiting && !evtimer_pending(endgame_timer_.get(), nullptr)) {
+		timeval tv = p2p::to_timeval(0.1);
+		evtimer_add(endgame_timer_.get(), &tv);
 	}
 	check_progress();
 }
@@ -381,6 +401,7 @@ void Download::check_progress()
 
 void Download::close_peers()
 {
+	evtimer_del(endgame_timer_.get());
 	for (auto& p : peers_)
 		if (!p->closed())
 			p->close("download over");

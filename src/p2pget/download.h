@@ -58,7 +58,8 @@ public:
 	void on_manifest(PeerFetch& peer, const p2p::Manifest& m);
 	bool write_chunk_bytes(const void* data, std::size_t len, std::uint64_t offset);
 	void on_bytes(std::size_t n);
-	void on_chunk_written(PeerFetch& peer, std::uint32_t chunk);
+	void on_chunk_written(PeerFetch& peer, std::uint32_t chunk, double seconds);
+	double now() const;
 	void on_chunk_buffered(PeerFetch& peer, std::uint32_t chunk, const std::vector<std::byte>& bytes);
 	void pump();
 
@@ -80,6 +81,7 @@ private:
 	void succeed();
 	void fail(FileResult::Status status, const std::string& error);
 	void close_peers();
+	static void endgame_cb(evutil_socket_t, short, void* self);
 	std::uint64_t chunk_offset(std::uint32_t chunk) const;
 	std::uint32_t chunk_length(std::uint32_t chunk) const;
 	PeerFetch* peer(ChunkPlan::PeerId id);
@@ -99,6 +101,8 @@ private:
 	std::unordered_map<std::uint32_t, ChunkPlan::PeerId> writers_;
 	std::shared_ptr<PartialFile> file_;
 	std::vector<std::unique_ptr<PeerFetch>> peers_; // index = plan PeerId
+	double chunk_seconds_ = 0; // moving average, request sent -> last byte
+	p2p::EventPtr endgame_timer_; // re-plans while copies wait for min age
 };
 
 } // namespace p2pget

@@ -5,6 +5,7 @@
 
 #include "p2p/log.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
@@ -12,23 +13,22 @@
 
 namespace p2pget {
 
-// Reads of up to 1 MiB per callback rather than libevent's 16 KiB default:
-// fewer wakeups and pwrite calls per chunk at hundreds of MB/s.
-static constexpr std::size_t kMaxSingleRead = 1u << 20;
+// While a chunk's bytes stream in, the socket only wakes us once this much
+// (or the rest of the chunk) has arrived. Without it the reactor races the
+// sender and reads, and writes to disk, 4 KiB at a time.
+static constexpr std::uint32_t kBodyLowWater = 256u << 10;
 
 PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr,
                      double timeout, DupBudget& budget)
 	: owner_(owner), id_(id), label_(p2p::format_endpoint(addr.get())), timeout_(timeout), budget_(budget)
 {
 	timer_.reset(evtimer_new(base, timer_cb, this));
-	p2p::FramedConn::Callbacks cb;
+	PeerConn::Callbacks cb;
 	cb.on_message = [this](p2p::Message& m) { on_message(m); };
 	cb.on_raw = [this](std::span<const std::byte> b) { on_raw(b); };
 	cb.on_close = [this](const std::string& r) { on_close(r); };
 	cb.on_connected = [this] { on_connected(); };
-	conn_ = std::make_unique<p2p::FramedConn>(base, addr.get(), static_cast<int>(addr.len), std::move(cb));
-	if (conn_->bev())
-		bufferevent_set_max_single_read(conn_->bev(), kMaxSingleRead);
+	conn_ = std::make_unique<PeerConn>(base, addr, std::move(cb));
 	// The connect gets the same time as a request.
 	timeval tv = p2p::to_timeval(timeout_);
 	evtimer_add(timer_.get(), &tv);
@@ -71,6 +71,17 @@ void PeerFetch::arm_timer()
 	evtimer_add(timer_.get(), &tv);
 }
 
+// SO_RCVLOWAT: the least the socket must hold before it reads as ready.
+// Never more than what is still owed, or the last bytes would never wake us.
+void PeerFetch::set_low_water(std::uint32_t bytes)
+{
+	bytes = std::max<std::uint32_t>(bytes, 1);
+	if (bytes == low_water_)
+		return;
+	conn_->set_low_water(static_cast<int>(bytes));
+	low_water_ = bytes;
+}
+
 void PeerFetch::on_connected()
 {
 	connected_ = true;
@@ -86,13 +97,6 @@ void PeerFetch::close(const std::string& reason)
 void PeerFetch::on_close(const std::string& reason)
 {
 	evtimer_del(timer_.get());
-	// The object lives on until its Download is freed; shut the socket now
-	// so the peer stops sending at once instead of filling our buffers.
-	if (conn_->bev()) {
-		evutil_socket_t fd = bufferevent_getfd(conn_->bev());
-		if (fd >= 0)
-			::shutdown(fd, SHUT_RDWR);
-	}
 	for (auto& r : requests_)
 		release(r);
 	requests_.clear();
@@ -120,6 +124,7 @@ void PeerFetch::request_chunk(const std::string& name, const p2p::Hash& content,
 	r.length = length;
 	r.mode = mode;
 	r.budgeted = mode == Mode::Buffer;
+	r.sent = owner_.now();
 	requests_.push_back(std::move(r));
 	if (requests_.size() == 1)
 		arm_timer();
@@ -177,6 +182,7 @@ void PeerFetch::on_message(p2p::Message& msg)
 		return;
 	}
 	conn_->expect_raw(head.length);
+	set_low_water(std::min(head.length, kBodyLowWater));
 }
 
 void PeerFetch::on_raw(std::span<const std::byte> bytes)
@@ -199,8 +205,12 @@ void PeerFetch::on_raw(std::span<const std::byte> bytes)
 	head.got += static_cast<std::uint32_t>(bytes.size());
 	bytes_ += bytes.size();
 	owner_.on_bytes(bytes.size());
-	if (head.got == head.length)
+	if (head.got == head.length) {
+		set_low_water(1);
 		finish_head();
+	} else if (head.length - head.got < low_water_) {
+		set_low_water(head.length - head.got);
+	}
 }
 
 void PeerFetch::finish_head()
@@ -210,7 +220,7 @@ void PeerFetch::finish_head()
 	arm_timer();
 	switch (r.mode) {
 	case Mode::Write:
-		owner_.on_chunk_written(*this, r.chunk);
+		owner_.on_chunk_written(*this, r.chunk, owner_.now() - r.sent);
 		break;
 	case Mode::Buffer:
 		owner_.on_chunk_buffered(*this, r.chunk, r.buf);

@@ -1,15 +1,15 @@
 // One connection to one peer for one file: asks for manifest pages and
 // chunks, several requests in flight (the peer answers strictly in order),
 // and streams each chunk's bytes straight into the partial file as they
-// arrive. Every way it ends goes through FramedConn's one close path and is
+// arrive. Every way it ends goes through PeerConn's one close path and is
 // reported to the owning Download, which decides what the failure means.
 #pragma once
 
 #include "chunk-plan.h"
+#include "peer-conn.h"
 
 #include "p2p/address.h"
 #include "p2p/ev.h"
-#include "p2p/framed-conn.h"
 
 #include <cstdint>
 #include <deque>
@@ -66,6 +66,7 @@ private:
 		Mode mode = Mode::Write;
 		bool budgeted = false;
 		bool header_seen = false;
+		double sent = 0; // when the request went out
 		std::uint32_t got = 0;
 		std::vector<std::byte> buf;
 	};
@@ -79,6 +80,7 @@ private:
 	void arm_timer();
 	void finish_head();
 	void release(Request& r);
+	void set_low_water(std::uint32_t bytes);
 
 	Download& owner_;
 	ChunkPlan::PeerId id_;
@@ -89,9 +91,10 @@ private:
 	bool bad_ = false;
 	std::uint32_t next_id_ = 1;
 	std::uint64_t bytes_ = 0;
+	std::uint32_t low_water_ = 1; // SO_RCVLOWAT now set
 	std::deque<Request> requests_;
 	p2p::EventPtr timer_;
-	std::unique_ptr<p2p::FramedConn> conn_; // last: freed first
+	std::unique_ptr<PeerConn> conn_; // last: freed first
 };
 
 } // namespace p2pget

@@ -210,3 +210,16 @@ TEST_CASE("random schedules always finish with every chunk verified exactly once
 			CHECK(w == 1);
 	}
 }
+
+TEST_CASE("endgame: only requests older than the minimum age are copied", "[p2pget][chunk-plan]")
+{
+	ChunkPlan plan(3);
+	auto a = plan.add_peer(), b = plan.add_peer();
+	REQUIRE(plan.next(a, 10.0) == 0u);
+	REQUIRE(plan.next(a, 10.5) == 1u);
+	REQUIRE(plan.next(a, 10.9) == 2u);
+	CHECK_FALSE(plan.next(b, 11.0, true, 2.0)); // none has waited 2 s yet
+	CHECK(plan.next(b, 12.6, true, 2.0) == 0u);  // chunk 0 has, and is oldest
+	CHECK(plan.next(b, 12.6, true, 2.0) == 1u);  // 2.1 s
+	CHECK_FALSE(plan.next(b, 12.6, true, 2.0)); // chunk 2: only 1.7 s
+}

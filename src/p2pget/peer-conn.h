@@ -1,0 +1,68 @@
+// The socket under a PeerFetch: frames out, frames and raw chunk bytes in.
+// Not a bufferevent: libevent 2.1 reads a bufferevent 4 KiB per call
+// (EVBUFFER_MAX_READ), which caps a download far below the network. Here
+// chunk bodies are read up to 1 MiB per recv into one buffer shared by the
+// whole reactor, and handed on at once; frames are decoded with the codec.
+// Like FramedConn, every way it ends goes through one close(reason).
+#pragma once
+
+#include "p2p/address.h"
+#include "p2p/codec.h"
+#include "p2p/ev.h"
+
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace p2pget {
+
+class PeerConn {
+public:
+	struct Callbacks {
+		std::function<void()> on_connected;
+		// May call send/close/expect_raw.
+		std::function<void(p2p::Message&)> on_message;
+		// Raw bytes after expect_raw(n), until n were delivered; the span
+		// is valid during the call only.
+		std::function<void(std::span<const std::byte>)> on_raw;
+		std::function<void(const std::string& reason)> on_close;
+	};
+
+	// Starts a non-blocking connect; on_connected or on_close follows from
+	// the loop, never from inside the constructor.
+	PeerConn(event_base* base, const p2p::SockAddr& addr, Callbacks cb);
+	PeerConn(const PeerConn&) = delete;
+	PeerConn& operator=(const PeerConn&) = delete;
+	~PeerConn();
+
+	void send(const p2p::Message& msg);
+	void expect_raw(std::size_t n) { raw_left_ = n; }
+	// Closes the socket now; on_close runs once. Idempotent.
+	void close(const std::string& reason);
+	bool closed() const { return fd_ < 0; }
+	// SO_RCVLOWAT: wake only once this many bytes are waiting.
+	void set_low_water(int bytes);
+
+private:
+	static void read_cb(evutil_socket_t, short, void* self);
+	static void write_cb(evutil_socket_t, short, void* self);
+	void on_readable();
+	void on_writable();
+	bool flush();
+	bool deliver(std::span<const std::byte> bytes, std::size_t& used);
+
+	Callbacks cb_;
+	int fd_ = -1;
+	bool connected_ = false;
+	int connect_errno_ = 0;
+	std::size_t raw_left_ = 0;
+	std::vector<std::byte> in_;  // bytes of frames not yet decoded
+	std::vector<std::byte> out_; // bytes not yet sent
+	std::size_t out_sent_ = 0;
+	p2p::EventPtr read_ev_;
+	p2p::EventPtr write_ev_;
+};
+
+} // namespace p2pget
