@@ -147,3 +147,28 @@ TEST_CASE("peerd restart on unchanged files hashes nothing", "[peerd][index][cac
 	CHECK(eventually([&] { return index_has(index.port, "three", peer.port, file_content_hash(peer.dir / "three")); }));
 	peer.stop();
 }
+
+TEST_CASE("peerd reaches an index over IPv6, given by P2P_INDEX", "[peerd][index][ipv6]")
+{
+	Index index;
+	index.proc = std::make_unique<Process>(
+		std::vector<std::string>{bin("indexd"), "-p", std::to_string(index.port), "-l", "::1"});
+	REQUIRE(wait_for_port(index.port, 10s, true));
+	Peer peer;
+	write_text(peer.dir / "six", "over v6");
+	peer.proc = std::make_unique<Process>(
+		std::vector<std::string>{bin("peerd"), "-d", peer.dir.string(), "-p", std::to_string(peer.port), "-v"},
+		std::vector<std::string>{"P2P_INDEX=[::1]:" + std::to_string(index.port)});
+	REQUIRE(wait_for_port(peer.port));
+	REQUIRE(peer.ready());
+	auto found = [&] {
+		Client c;
+		if (!c.connect(index.port, true))
+			return false;
+		auto reply = ask<p2p::LookupReply>(c, p2p::Lookup{"six"});
+		return reply && reply->peers.size() == 1 && reply->peers[0].port == peer.port &&
+		       p2p::format_ip(reply->peers[0].host) == "::1";
+	};
+	CHECK(eventually(found));
+	REQUIRE(peer.stop() == 0);
+}
