@@ -9,13 +9,15 @@
 #   start-up: 10,000 small files, cold (no hash cache) and cached
 #
 # Environment: BENCH_SIZE_MB (default 1024), BENCH_FILES (default 10000),
-# BENCH_RUNS (default 3, best run reported), BENCH_DIR (default: a temp dir),
+# BENCH_RUNS (default 3, best run reported), BENCH_SERVE_RUNS (default 7,
+# interleaved peerd/nginx pulls, median reported), BENCH_DIR (default: a temp dir),
 # BUILD (default build), BINDIR (default .).
 set -euo pipefail
 
 SIZE_MB=${BENCH_SIZE_MB:-1024}
 FILES=${BENCH_FILES:-10000}
 RUNS=${BENCH_RUNS:-3}
+SERVE_RUNS=${BENCH_SERVE_RUNS:-7}
 BUILD=${BUILD:-build}
 BINDIR=${BINDIR:-.}
 PEERD=$BINDIR/peerd
@@ -55,6 +57,7 @@ now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 mbps() { python3 -c "print(f'{$1 / $2 / 1e6:.0f}')"; }
 best_max() { printf '%s\n' "$@" | sort -g | tail -1; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 best_min() { printf '%s\n' "$@" | sort -g | head -1; }
 
 NO_INDEX=127.0.0.1:$(free_port) # peers serve without an index
@@ -98,14 +101,10 @@ done
 HP=$(best_min "${hash_peerd[@]}"); HB=$(best_min "${hash_b2[@]}")
 
 # --- serving -----------------------------------------------------------
+# Both servers up at once and the runs interleaved, so that whatever else
+# the machine does weighs on both alike; the median run is reported.
 start_peer "$BIG" "$PORT" "$WORK/peerd-serve.log" # cached start
-serve_peer=()
-for run in $(seq 1 "$RUNS"); do
-	out=$("$PULL" -p "$PORT" -d 4 big.bin)
-	serve_peer+=("$(echo "$out" | sed -n 's/.*, \([0-9.]*\) MB\/s/\1/p')")
-done
-stop_peer
-
+SERVE_PEER_PID=$PEER_PID
 NPORT=$(free_port)
 mkdir -p "$WORK/nginx/tmp"
 cat >"$WORK/nginx/nginx.conf" <<CONF
@@ -133,13 +132,16 @@ CONF
 NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 for _ in $(seq 1 500); do curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && break; sleep 0.01; done
-serve_nginx=()
-for run in $(seq 1 "$RUNS"); do
+serve_peer=(); serve_nginx=()
+for run in $(seq 1 "$SERVE_RUNS"); do
 	read -r code bps < <(curl -s -o /dev/null -w '%{http_code} %{speed_download}\n' "http://127.0.0.1:$NPORT/big.bin")
 	[ "$code" = 200 ] || die "nginx answered $code (see $WORK/nginx/error.log)"
 	serve_nginx+=("$(python3 -c "print(f'{$bps / 1e6:.1f}')")")
+	out=$("$PULL" -p "$PORT" -d 4 big.bin)
+	serve_peer+=("$(echo "$out" | sed -n 's/.*, \([0-9.]*\) MB\/s/\1/p')")
 done
 kill -TERM "$NGINX_PID"; wait "$NGINX_PID" 2>/dev/null || true
+PEER_PID=$SERVE_PEER_PID; stop_peer
 
 # --- start-up with many small files -------------------------------------
 SMALL=$WORK/peers/2
@@ -164,12 +166,12 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 # --- the table ---------------------------------------------------------
-SP=$(best_max "${serve_peer[@]}"); SN=$(best_max "${serve_nginx[@]}")
+SP=$(median "${serve_peer[@]}"); SN=$(median "${serve_nginx[@]}")
 HPR=$(mbps "$BYTES" "$HP"); HBR=$(mbps "$BYTES" "$HB")
 C=$(best_min "${cold[@]}"); K=$(best_min "${cached[@]}")
 ratio() { python3 -c "print(f'{$1 / $2:.2f}x')"; }
 echo
-echo "peerd benchmark: ${SIZE_MB} MiB file, $FILES small files, best of $RUNS runs, $(nproc) cores"
+echo "peerd benchmark: ${SIZE_MB} MiB file, $FILES small files, $(nproc) cores; serving: median of $SERVE_RUNS interleaved runs, the rest: best of $RUNS"
 printf '%-44s %12s %12s %10s\n' "measure" "peerd" "reference" "ratio"
 printf '%-44s %12s %12s %10s\n' "serving, MB/s (chunk-pull vs nginx+curl)" "$SP" "$SN" "$(ratio "$SP" "$SN")"
 printf '%-44s %12s %12s %10s\n' "hashing, MB/s (cold start vs b2sum)" "$HPR" "$HBR" "$(ratio "$HPR" "$HBR")"
