@@ -28,6 +28,7 @@ namespace peerd {
 inline constexpr std::size_t kLowWater = 4u << 20;
 // More queued requests than this and we stop reading until they drain.
 inline constexpr std::size_t kMaxQueue = 1024;
+inline constexpr double kFrameDeadline = 30.0;
 
 ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_t id)
 	: server_(server), id_(id),
@@ -41,6 +42,9 @@ ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_
 		        })
 {
 	conn_.set_write_low_water(kLowWater);
+	// The idle timeout restarts with every byte; this one does not, so a
+	// client trickling a frame byte by byte is dropped too.
+	conn_.set_frame_deadline(kFrameDeadline);
 	update_timeouts();
 	log_debug("session %" PRIu64 ": %s connected", id_, conn_.peer_name().c_str());
 }
@@ -224,7 +228,10 @@ void ChunkSession::drain()
 
 void ChunkSession::on_close(const std::string& reason)
 {
-	if (reason == "idle timeout") {
+	if (conn_.refused_with() != p2p::ErrorCode::None) {
+		server_.counters().errors_protocol++;
+		log_info("session %" PRIu64 ": %s refused: %s", id_, conn_.peer_name().c_str(), reason.c_str());
+	} else if (reason == "idle timeout") {
 		server_.counters().idle_closed++;
 		log_info("session %" PRIu64 ": closing %s: idle for %.0f s", id_, conn_.peer_name().c_str(),
 		         server_.limits().idle_timeout);

@@ -180,6 +180,9 @@ TEST_CASE("peerd refuses names and ranges it must not serve", "[peerd][serve][sa
 			CHECK(std::get<p2p::Error>(*reply).code == p2p::ErrorCode::BadName);
 			CHECK(c.closed_by_peer());
 		}
+		REQUIRE(peer.stop() == 0);
+		CHECK(peer.log().find("errors_protocol=7 ") != std::string::npos);
+		CHECK(peer.log().find("chunks_served=0 ") != std::string::npos);
 	}
 	SECTION("safe names that are not shared get NotFound, and the connection goes on")
 	{
