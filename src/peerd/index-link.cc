@@ -59,6 +59,7 @@ void IndexLink::connect()
 void IndexLink::on_connected()
 {
 	connected_ = true;
+	said_unreachable_ = false;
 	backoff_ = 0;
 	counters_.index_connects++;
 	bufferevent_set_timeouts(conn_->bev(), nullptr, nullptr);
@@ -115,10 +116,16 @@ void IndexLink::on_close(const std::string& reason)
 		finish_unregister();
 		return;
 	}
-	if (was_connected)
+	if (was_connected) {
 		log_warn("lost the index %s: %s; reconnecting", index_name_.c_str(), reason.c_str());
-	else
+	} else if (!said_unreachable_) {
+		// Once per outage at warn; every further try only at debug.
+		log_warn("cannot reach the index %s: %s; retrying (serving meanwhile)", index_name_.c_str(),
+		         reason.c_str());
+	} else {
 		log_debug("index %s: %s", index_name_.c_str(), reason.c_str());
+	}
+	said_unreachable_ = true;
 	retry_later();
 }
 

@@ -54,6 +54,7 @@ private:
 	bool registered_ = false;  // the index said Ok to our Register
 	bool stopping_ = false;
 	bool ever_connected_ = false;
+	bool said_unreachable_ = false;
 	double backoff_ = 0;
 	std::uint64_t ping_token_ = 0;
 	std::function<void()> bye_done_;
