@@ -257,6 +257,7 @@ void Client::close()
 		::close(fd_);
 	fd_ = -1;
 	buf_.clear();
+	auth_.reset();
 }
 
 bool Client::send_bytes(const void* data, std::size_t len)
@@ -275,6 +276,11 @@ bool Client::send_bytes(const void* data, std::size_t len)
 bool Client::send(const p2p::Message& msg)
 {
 	auto bytes = p2p::encode(msg);
+	if (auth_) {
+		p2p::Mac mac = auth_->seal(bytes);
+		auto* m = reinterpret_cast<const std::byte*>(mac.data());
+		bytes.insert(bytes.end(), m, m + mac.size());
+	}
 	return send_bytes(bytes.data(), bytes.size());
 }
 
@@ -300,8 +306,12 @@ std::optional<p2p::Message> Client::recv(milliseconds timeout)
 	auto deadline = steady_clock::now() + timeout;
 	while (true) {
 		p2p::Decoded d = p2p::decode(buf_);
-		if (d.status == p2p::DecodeStatus::Ok) {
-			buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(d.consumed));
+		std::size_t mac = auth_ ? p2p::kMacSize : 0;
+		if (d.status == p2p::DecodeStatus::Ok && buf_.size() >= d.consumed + mac) {
+			std::span<const std::byte> all(buf_);
+			if (auth_ && !auth_->verify(all.first(d.consumed), all.subspan(d.consumed, mac)))
+				return std::nullopt;
+			buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(d.consumed + mac));
 			return std::move(d.message);
 		}
 		if (d.status == p2p::DecodeStatus::Bad || !fill(deadline))

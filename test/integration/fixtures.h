@@ -3,6 +3,7 @@
 #pragma once
 
 #include "p2p/codec.h"
+#include "p2p/frame-auth.h"
 
 #include <chrono>
 #include <cstdint>
@@ -87,6 +88,9 @@ public:
 	~Client();
 
 	bool connect(std::uint16_t port, bool v6 = false);
+	// Closed cluster: seal every frame sent and check every frame received
+	// (call after connect; a new connect starts the counters afresh).
+	void set_secret(const p2p::SecretKey& key) { auth_.emplace(key, true); }
 	void close();
 	bool send(const p2p::Message& msg);
 	bool send_bytes(const void* data, std::size_t len);
@@ -102,6 +106,7 @@ private:
 	bool fill(std::chrono::steady_clock::time_point deadline);
 	int fd_ = -1;
 	std::vector<std::byte> buf_;
+	std::optional<p2p::FrameAuth> auth_;
 };
 
 // Sends `msg` and returns the reply of type T, or nullopt.
