@@ -7,10 +7,12 @@
 #include "p2p/hash.h"
 #include "p2p/log.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 using namespace p2pget;
@@ -26,6 +28,9 @@ EngineOptions engine_options(const Options& o)
 	e.out_dir = o.out_dir;
 	e.timeout = o.timeout;
 	e.notes = !o.quiet;
+	// Hashing is the costliest part of a fast download; one thread per
+	// core (at least two, at most four) keeps it off the reactor's back.
+	e.hash_threads = std::clamp(std::thread::hardware_concurrency(), 2u, 4u);
 	return e;
 }
 
