@@ -8,6 +8,7 @@
 #include "download.h"
 
 #include "engine.h"
+#include "version-choice.h"
 
 #include "p2p/address.h"
 #include "p2p/log.h"
@@ -15,7 +16,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <map>
 
 namespace p2pget {
 
@@ -82,28 +82,19 @@ void Download::on_lookup(const p2p::Message* reply, const std::string& error)
 		fail(FileResult::Status::Missing, "not in the index");
 		return;
 	}
-	choose_version(*lr);
+	start(*lr);
 }
 
-// The version most peers hold wins; ties go to the larger file, then the
-// smaller hash, so every run picks the same one.
-void Download::choose_version(const p2p::LookupReply& reply)
+void Download::start(const p2p::LookupReply& reply)
 {
-	std::map<std::pair<std::uint64_t, p2p::Hash>, std::vector<const p2p::PeerHolding*>> versions;
-	for (auto& p : reply.peers)
-		versions[{p.size, p.hash}].push_back(&p);
-	auto best = versions.begin();
-	for (auto it = versions.begin(); it != versions.end(); ++it)
-		if (it->second.size() > best->second.size() ||
-		    (it->second.size() == best->second.size() && it->first.first > best->first.first))
-			best = it;
-	result_.versions = versions.size();
-	result_.size = best->first.first;
-	result_.hash = best->first.second;
-	result_.peers = best->second.size();
-	if (versions.size() > 1)
+	auto choice = p2pget::choose_version(reply.peers);
+	result_.versions = choice.versions;
+	result_.size = choice.size;
+	result_.hash = choice.hash;
+	result_.peers = choice.holders.size();
+	if (choice.versions > 1)
 		engine_.note("%s: %zu versions in the index; taking the one %zu of %zu peers hold (%llu bytes, %.16s)",
-		             result_.name.c_str(), versions.size(), best->second.size(), reply.peers.size(),
+		             result_.name.c_str(), choice.versions, choice.holders.size(), reply.peers.size(),
 		             static_cast<unsigned long long>(result_.size), p2p::to_hex(result_.hash).c_str());
 
 	if (result_.size == 0) {
@@ -116,8 +107,8 @@ void Download::choose_version(const p2p::LookupReply& reply)
 		manifest_complete();
 		return;
 	}
-	for (auto* holder : best->second) {
-		auto addr = p2p::to_sockaddr(holder->host, holder->port);
+	for (auto& holder : choice.holders) {
+		auto addr = p2p::to_sockaddr(holder.host, holder.port);
 		ChunkPlan::PeerId id = peers_.size();
 		peers_.push_back(std::make_unique<PeerFetch>(engine_.base(), *this, id, addr, engine_.options().timeout,
 		                                             engine_.dup_budget()));

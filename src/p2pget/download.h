@@ -73,7 +73,8 @@ public:
 	bool size_known() const { return manifest_ready_ || finished(); }
 
 private:
-	void choose_version(const p2p::LookupReply& reply);
+	// Picks the version, then connects to its holders.
+	void start(const p2p::LookupReply& reply);
 	void ask_manifest();
 	void manifest_complete();
 	void bad_peer(PeerFetch& peer, const std::string& why);

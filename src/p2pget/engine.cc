@@ -77,6 +77,12 @@ std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
 	if (on_progress_)
 		on_progress_(progress());
 	index_->close();
+	if (log_enabled(p2p::LogLevel::Info)) {
+		std::string line;
+		for (auto& [name, value] : counters_)
+			line += " " + name + "=" + std::to_string(value);
+		log_info("counters:%s received=%llu", line.c_str(), static_cast<unsigned long long>(received_));
+	}
 	std::vector<FileResult> results;
 	for (std::size_t i = first; i < downloads_.size(); i++)
 		results.push_back(downloads_[i]->result());
