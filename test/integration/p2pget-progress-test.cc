@@ -1,0 +1,80 @@
+// The progress display: redrawn in place on stderr when stderr is a
+// terminal (here a pseudo-terminal), absent otherwise and with -q.
+#include "p2pget-cluster.h"
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace p2pget_test;
+
+namespace {
+
+// Runs argv with stderr on a pseudo-terminal; returns what it printed there.
+std::string stderr_on_tty(const std::vector<std::string>& argv, int& status)
+{
+	int master = -1, slave = -1;
+	REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+	pid_t pid = ::fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		int devnull = ::open("/dev/null", O_RDWR);
+		::dup2(devnull, 0);
+		::dup2(devnull, 1);
+		::dup2(slave, 2);
+		::close(master);
+		std::vector<char*> args;
+		for (auto& a : argv)
+			args.push_back(const_cast<char*>(a.c_str()));
+		args.push_back(nullptr);
+		::execv(args[0], args.data());
+		::_exit(127);
+	}
+	::close(slave);
+	std::string out;
+	char buf[4096];
+	while (true) {
+		pollfd p{master, POLLIN, 0};
+		if (::poll(&p, 1, 30000) <= 0)
+			break;
+		ssize_t n = ::read(master, buf, sizeof buf);
+		if (n <= 0)
+			break; // EIO once the child closed its side
+		out.append(buf, static_cast<std::size_t>(n));
+	}
+	::close(master);
+	int st = 0;
+	::waitpid(pid, &st, 0);
+	status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return out;
+}
+
+} // namespace
+
+TEST_CASE("p2pget: progress display on a terminal only, and not with -q", "[p2pget][integration]")
+{
+	Cluster c;
+	fixtures::write_file(c.peer_dir(0) / "p.bin", 24 << 20, 3);
+	c.start_peer({"--rate-limit", "16M"});
+	REQUIRE(c.wait_listed("p.bin", 1));
+
+	int status = -1;
+	auto shown = stderr_on_tty(c.get_argv({"p.bin"}), status);
+	CHECK(status == 0);
+	INFO(shown);
+	CHECK(shown.find('\r') != std::string::npos); // redrawn in place
+	CHECK(shown.find("MiB") != std::string::npos);
+	CHECK(shown.find("ETA") != std::string::npos);
+	CHECK(shown.find("peer") != std::string::npos);
+	CHECK(shown.find("100%") != std::string::npos);
+
+	std::filesystem::remove(c.out() / "p.bin");
+	auto quiet = stderr_on_tty(c.get_argv({"-q", "p.bin"}), status);
+	CHECK(status == 0);
+	CHECK(quiet.empty());
+	CHECK(fixtures::same_contents(c.out() / "p.bin", c.peer_dir(0) / "p.bin"));
+}
