@@ -20,7 +20,11 @@ struct Counters {
 	std::uint64_t bad_frames = 0;     // garbage, oversized, malformed, unknown type
 	std::uint64_t timeouts = 0;       // unfinished frame or idle connection closed
 	std::uint64_t expired = 0;        // peers dropped after TTL without a word
-	std::uint64_t refused = 0;        // REGISTER of a live (host, port): AddressInUse
+	std::uint64_t refused = 0;        // REGISTER of a live (host, port): AddressInUse (takeover refused)
+	std::uint64_t signed_registers = 0; // REGISTER accepted and bound to a key (also in registers)
+	std::uint64_t takeovers = 0;      // a live (host, port) replaced by a new connection with the same key
+	std::uint64_t bad_signatures = 0; // IDENTIFY without CHALLENGE, or a REGISTER whose signature fails
+	std::uint64_t bad_macs = 0;       // closed cluster: a frame without a valid MAC
 	std::uint64_t not_registered = 0; // UPDATE before REGISTER
 	std::uint64_t busy = 0;           // per-peer file limit reached
 	std::uint64_t peers_closed = 0;   // registered peers removed when their connection closed

@@ -23,6 +23,13 @@ constexpr int kBacklog = 1024;
 // and one to accept a connection in order to turn it away.
 constexpr std::size_t kReservedFds = 16;
 constexpr std::size_t kMaxSessions = 1 << 20;
+// At most one summary line of refusals per this many seconds: a flood of
+// bad clients must not flood the log.
+constexpr double kRefusalLogInterval = 10.0;
+// Closed cluster: honest senders write a frame and its MAC together, so a
+// whole frame whose MAC has not followed within this long (or the TTL, if
+// shorter) came from a client without the secret.
+constexpr double kMacGrace = 2.0;
 
 // Binds a listening socket: every interface (IPv6 "::" taking IPv4 too,
 // falling back to 0.0.0.0 without IPv6), or just `addr`.
@@ -117,7 +124,8 @@ bool IndexServer::start(std::string& error)
 		error = "cannot set up timers and signal events";
 		return false;
 	}
-	log_info("listening on %s, TTL %g s, at most %zu connections", where.c_str(), opts_.ttl, max_sessions_);
+	log_info("listening on %s, TTL %g s, at most %zu connections%s", where.c_str(), opts_.ttl, max_sessions_,
+	         secret_ ? ", closed cluster (frames MAC'd)" : "");
 	return true;
 }
 
@@ -150,7 +158,8 @@ void IndexServer::on_accept(evutil_socket_t fd, const sockaddr* sa)
 		p2p::refuse_connection(fd, p2p::ErrorCode::Busy, "too many connections; try again later");
 		return;
 	}
-	auto session = std::make_unique<IndexSession>(*this, base_, fd, sa, next_session_++);
+	auto session = std::make_unique<IndexSession>(*this, base_, fd, sa, next_session_++,
+	                                              secret_ ? &*secret_ : nullptr);
 	if (session->closed()) {
 		log_warn("cannot set up a connection from %s", p2p::format_endpoint(sa).c_str());
 		return;
@@ -198,21 +207,31 @@ void IndexServer::on_tick()
 			continue;
 		bool stalled = s->partial_since() > 0 && t - s->partial_since() > opts_.ttl;
 		bool idle = !s->registered() && t - s->last_frame() > 2 * opts_.ttl;
-		if (stalled || idle)
+		bool no_mac = s->partial_since() > 0 && t - s->partial_since() > std::min(kMacGrace, opts_.ttl) &&
+		              s->frame_without_mac();
+		if (stalled || idle || no_mac)
 			late.push_back(raw);
 	}
 	for (IndexSession* s : late) {
+		if (s->frame_without_mac()) {
+			counters_.bad_macs++;
+			log_info("%s: frame without a MAC; closing", s->name().c_str());
+			s->fail(p2p::ErrorCode::BadAuth, "frame without a MAC (this index needs the cluster secret)");
+			continue;
+		}
 		counters_.timeouts++;
 		bool stalled = s->partial_since() > 0;
 		log_info("%s: %s; closing", s->name().c_str(),
 		         stalled ? "frame not finished within the TTL" : "idle for two TTLs");
 		s->fail(p2p::ErrorCode::Timeout, stalled ? "frame not finished in time" : "idle too long");
 	}
+	log_refusals(false);
 }
 
 void IndexServer::on_signal(int sig)
 {
 	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	log_refusals(true);
 	// Tell everyone why, as far as their socket buffers take it at once;
 	// nobody is waited for.
 	for (auto& [raw, s] : sessions_)
@@ -220,7 +239,47 @@ void IndexServer::on_signal(int sig)
 	event_base_loopbreak(base_);
 }
 
+void IndexServer::log_refusals(bool force)
+{
+	const Counters& c = counters_;
+	std::uint64_t sum = c.bad_frames + c.timeouts + c.bad_macs + c.bad_signatures + c.refused + c.busy +
+	                    c.conn_limit + c.not_registered + c.output_stalls;
+	if (sum == logged_refusals_ && !(force && sum > 0))
+		return;
+	double t = now();
+	if (!force && t - last_refusal_log_ < kRefusalLogInterval)
+		return;
+	last_refusal_log_ = t;
+	logged_refusals_ = sum;
+	auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+	log_warn("refused or dropped so far: bad_frames=%llu timeouts=%llu bad_macs=%llu bad_signatures=%llu "
+	         "refused=%llu takeovers=%llu busy=%llu conn_limit=%llu not_registered=%llu output_stalls=%llu",
+	         u(c.bad_frames), u(c.timeouts), u(c.bad_macs), u(c.bad_signatures), u(c.refused), u(c.takeovers),
+	         u(c.busy), u(c.conn_limit), u(c.not_registered), u(c.output_stalls));
+}
+
 void IndexServer::peer_registered(PeerId id, IndexSession* owner) { owners_[id] = owner; }
+
+bool IndexServer::take_over(const PeerKey& key, const p2p::PublicKey& signer, IndexSession& by)
+{
+	PeerId id = 0;
+	if (!store_.find(key, id))
+		return false;
+	auto it = owners_.find(id);
+	if (it == owners_.end() || it->second == &by)
+		return false;
+	IndexSession* old = it->second;
+	const p2p::PublicKey* bound = old->bound_key();
+	if (!bound || *bound != signer)
+		return false;
+	counters_.takeovers++;
+	log_info("%s: replaces %s as %s (same key)", by.name().c_str(), old->name().c_str(),
+	         p2p::format_endpoint(key.host, key.port).c_str());
+	owners_.erase(it);
+	store_.remove(id);
+	old->replaced(by.name());
+	return true;
+}
 
 void IndexServer::peer_gone(PeerId id)
 {
@@ -269,6 +328,10 @@ p2p::StatsReply IndexServer::stats_reply() const
 		{"timeouts", c.timeouts},
 		{"expired", c.expired},
 		{"refused", c.refused},
+		{"signed_registers", c.signed_registers},
+		{"takeovers", c.takeovers},
+		{"bad_signatures", c.bad_signatures},
+		{"bad_macs", c.bad_macs},
 		{"not_registered", c.not_registered},
 		{"busy", c.busy},
 		{"conn_limit", c.conn_limit},

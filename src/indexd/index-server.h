@@ -9,9 +9,12 @@
 #include "options.h"
 
 #include "p2p/ev.h"
+#include "p2p/frame-auth.h"
+#include "p2p/identity.h"
 #include "p2p/message.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +28,10 @@ public:
 	IndexServer& operator=(const IndexServer&) = delete;
 	~IndexServer();
 
+	// Closed cluster: every frame of every connection accepted from now on
+	// must carry a MAC made with `key`, and every frame sent carries one.
+	void set_secret(const p2p::SecretKey& key) { secret_ = key; }
+
 	// Binds, listens, and arms the timer and the signal events.
 	bool start(std::string& error);
 
@@ -37,6 +44,10 @@ public:
 	// Called by sessions.
 	void peer_registered(PeerId id, IndexSession* owner);
 	void peer_gone(PeerId id); // unregister, re-register, or connection closed
+	// `by` registers `key` signed with `signer`, and `key` is live: when its
+	// owner is bound to the same key, drop the owner's registration and close
+	// it, and return true (the caller adds its own); else false.
+	bool take_over(const PeerKey& key, const p2p::PublicKey& signer, IndexSession& by);
 	void session_closed(IndexSession& session, const std::string& reason);
 
 private:
@@ -50,6 +61,9 @@ private:
 	void on_accept_error();
 	void on_tick();
 	void on_signal(int sig);
+	// One warn line with what was refused or dropped, when it changed since
+	// the last one (at most every kRefusalLogInterval), or always (`force`).
+	void log_refusals(bool force);
 
 	event_base* base_;
 	IndexStore& store_;
@@ -60,6 +74,9 @@ private:
 	std::unordered_map<IndexSession*, std::unique_ptr<IndexSession>> sessions_;
 	std::size_t max_sessions_ = 0; // from the descriptor limit
 	double last_limit_log_ = 0;
+	double last_refusal_log_ = 0;
+	std::uint64_t logged_refusals_ = 0; // the sum of the refusal counters at the last line
+	std::optional<p2p::SecretKey> secret_;
 	std::unordered_map<PeerId, IndexSession*> owners_;
 	// Closed sessions wait here for the next turn of the loop, when none of
 	// their callbacks is on the stack; freed with the server at exit too.

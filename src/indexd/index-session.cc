@@ -39,12 +39,15 @@ constexpr std::size_t kMaxInput = p2p::kHeaderSize + p2p::kMaxPayload;
 } // namespace
 
 IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_t fd, const sockaddr* addr,
-                           std::uint64_t id)
+                           std::uint64_t id, const p2p::SecretKey* secret)
 	: server_(server), id_(id), name_(p2p::format_endpoint(addr)), host_(p2p::ip_bytes(addr)),
-	  last_frame_(server.now()), fd_(fd), outq_(evbuffer_new()),
+	  mac_size_(secret ? p2p::kMacSize : 0), max_input_(kMaxInput + mac_size_), last_frame_(server.now()), fd_(fd),
+	  outq_(evbuffer_new()),
 	  read_ev_(event_new(base, fd, EV_READ | EV_PERSIST, read_cb, this)),
 	  write_ev_(event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, this))
 {
+	if (secret)
+		auth_.emplace(*secret, false); // indexd never opens a connection
 	evutil_make_socket_nonblocking(fd);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -74,12 +77,12 @@ void IndexSession::on_readable()
 		// Full: grow, but never past one largest frame (the read high-water
 		// mark). A full buffer at that size cannot happen, since every whole
 		// frame is consumed before the next read.
-		if (in_cap_ >= kMaxInput) {
+		if (in_cap_ >= max_input_) {
 			bad_frame(p2p::ErrorCode::TooLarge, "frame larger than 1 MiB");
 			flush();
 			return;
 		}
-		std::size_t cap = std::min(std::max(in_cap_ * 2, kInitialInput), kMaxInput);
+		std::size_t cap = std::min(std::max(in_cap_ * 2, kInitialInput), max_input_);
 		auto bigger = std::make_unique_for_overwrite<std::byte[]>(cap);
 		if (in_len_ > 0)
 			std::memcpy(bigger.get(), in_.get(), in_len_);
@@ -161,11 +164,16 @@ std::size_t IndexSession::handle_frames(const std::byte* p, std::size_t n)
 			if (d.status == p2p::DecodeStatus::NeedMore)
 				break;
 		}
-		if (have < p2p::kHeaderSize + h.length)
-			break;
 		std::size_t len = p2p::kHeaderSize + h.length;
+		if (have < len + mac_size_)
+			break;
+		// Closed cluster: the MAC is checked before the payload is looked at.
+		if (auth_ && !auth_->verify({p + pos, len}, {p + pos + len, p2p::kMacSize})) {
+			bad_auth("frame MAC missing or wrong");
+			return 0;
+		}
 		handle_frame(h.type, p + pos, len);
-		pos += len;
+		pos += len + mac_size_;
 	}
 	return closing_ || closed_ ? 0 : pos;
 }
@@ -174,13 +182,19 @@ void IndexSession::handle_frame(p2p::MsgType type, const std::byte* frame, std::
 {
 	const std::byte* payload = frame + p2p::kHeaderSize;
 	std::size_t plen = len - p2p::kHeaderSize;
+	if (identified_ && type != p2p::MsgType::Register) {
+		bad_signature("IDENTIFY must be followed by REGISTER");
+		return;
+	}
 	if (type == p2p::MsgType::Lookup) {
 		handle_lookup(payload, plen);
 		return;
 	}
 	if (type == p2p::MsgType::Ping && plen == 8) {
 		server_.counters().pings++;
+		std::size_t start = out_.size();
 		append_pong(out_, frame);
+		seal(start);
 		return;
 	}
 	p2p::Decoded d = p2p::decode({frame, len});
@@ -206,7 +220,9 @@ void IndexSession::handle_lookup(const std::byte* payload, std::size_t plen)
 	server_.store().lookup(name, holders_, p2p::kMaxLookupPeers);
 	if (holders_.empty())
 		server_.counters().lookup_misses++;
+	std::size_t start = out_.size();
 	append_lookup_reply(out_, name, holders_);
+	seal(start);
 	if (holders_.capacity() > kKeepHolders)
 		std::vector<p2p::PeerHolding>().swap(holders_);
 }
@@ -227,6 +243,10 @@ void IndexSession::handle_message(p2p::Message& msg)
 	} else if (std::holds_alternative<p2p::Stats>(msg)) {
 		c.stats++;
 		reply(server_.stats_reply());
+	} else if (std::holds_alternative<p2p::Hello>(msg)) {
+		on_hello();
+	} else if (auto* m = std::get_if<p2p::Identify>(&msg)) {
+		on_identify(*m);
 	} else if (std::holds_alternative<p2p::Pong>(msg)) {
 		// Heard from: that is all a pong means here.
 	} else {
@@ -235,17 +255,52 @@ void IndexSession::handle_message(p2p::Message& msg)
 	}
 }
 
+void IndexSession::on_hello()
+{
+	// A fresh nonce for each HELLO; a second HELLO replaces the first.
+	nonce_ = p2p::make_nonce();
+	challenged_ = true;
+	reply(p2p::Challenge{nonce_});
+}
+
+void IndexSession::on_identify(const p2p::Identify& m)
+{
+	if (!challenged_) {
+		bad_signature("IDENTIFY without a CHALLENGE before it");
+		return;
+	}
+	// The nonce is good for this one IDENTIFY; the REGISTER that must come
+	// next is checked against it.
+	challenged_ = false;
+	identified_ = true;
+	pending_ = m;
+}
+
 void IndexSession::on_register(p2p::Register& m)
 {
 	Counters& c = server_.counters();
+	bool signed_reg = identified_;
+	if (identified_) {
+		identified_ = false;
+		if (!p2p::verify_registration(pending_.public_key, pending_.signature, nonce_, m)) {
+			bad_signature("REGISTER signature does not verify");
+			return;
+		}
+	}
 	if (registered_) {
 		// A second REGISTER on the same connection starts over.
 		server_.peer_gone(peer_);
 		registered_ = false;
 	}
+	bound_ = false;
 	PeerKey key{host_, m.port};
 	AddResult r = server_.store().add(key, m.files, server_.now());
 	std::string peer = p2p::format_endpoint(host_, m.port);
+	// The same key may replace its own live session at once: a peer
+	// restarted after a crash need not wait for the TTL.
+	if (r.error == p2p::ErrorCode::AddressInUse && signed_reg &&
+	    server_.take_over(key, pending_.public_key, *this))
+		r = server_.store().add(key, m.files, server_.now());
 	if (r.error == p2p::ErrorCode::AddressInUse) {
 		c.refused++;
 		log_info("%s: register as %s refused: held by another live connection", name_.c_str(), peer.c_str());
@@ -261,9 +316,15 @@ void IndexSession::on_register(p2p::Register& m)
 	registered_ = true;
 	peer_ = r.id;
 	port_ = m.port;
+	if (signed_reg) {
+		bound_ = true;
+		key_ = pending_.public_key;
+		c.signed_registers++;
+	}
 	server_.peer_registered(peer_, this);
 	c.registers++;
-	log_info("%s: peer %s registered with %zu files", name_.c_str(), peer.c_str(), m.files.size());
+	log_info("%s: peer %s registered with %zu files%s", name_.c_str(), peer.c_str(), m.files.size(),
+	         signed_reg ? ", signed" : "");
 	reply(p2p::Ok{p2p::MsgType::Register});
 }
 
@@ -299,13 +360,52 @@ void IndexSession::on_unregister()
 	reply(p2p::Ok{p2p::MsgType::Unregister});
 }
 
-void IndexSession::reply(const p2p::Message& msg) { p2p::encode(msg, out_); }
+void IndexSession::reply(const p2p::Message& msg)
+{
+	std::size_t start = out_.size();
+	p2p::encode(msg, out_);
+	seal(start);
+}
+
+void IndexSession::seal(std::size_t start)
+{
+	if (!auth_)
+		return;
+	p2p::Mac mac = auth_->seal({out_.data() + start, out_.size() - start});
+	const auto* b = reinterpret_cast<const std::byte*>(mac.data());
+	out_.insert(out_.end(), b, b + mac.size());
+}
+
+bool IndexSession::frame_without_mac() const
+{
+	if (!auth_ || in_len_ < p2p::kHeaderSize)
+		return false;
+	// Unread input always starts at a frame boundary.
+	std::size_t len = 0;
+	for (int i = 4; i < 8; i++)
+		len = len << 8 | static_cast<std::size_t>(in_[i]);
+	return in_len_ >= p2p::kHeaderSize + len;
+}
 
 void IndexSession::bad_frame(p2p::ErrorCode code, const char* why)
 {
 	server_.counters().bad_frames++;
 	log_info("%s: bad frame (%s): %s; closing", name_.c_str(), p2p::error_code_name(code), why);
 	fail(code, why);
+}
+
+void IndexSession::bad_auth(const char* why)
+{
+	server_.counters().bad_macs++;
+	log_info("%s: %s; closing", name_.c_str(), why);
+	fail(p2p::ErrorCode::BadAuth, why);
+}
+
+void IndexSession::bad_signature(const char* why)
+{
+	server_.counters().bad_signatures++;
+	log_info("%s: %s; closing", name_.c_str(), why);
+	fail(p2p::ErrorCode::BadSignature, why);
 }
 
 void IndexSession::flush()
@@ -409,6 +509,12 @@ void IndexSession::expired(const std::string& text)
 {
 	registered_ = false;
 	fail(p2p::ErrorCode::Timeout, text);
+}
+
+void IndexSession::replaced(const std::string& by)
+{
+	registered_ = false;
+	fail(p2p::ErrorCode::AddressInUse, "replaced by a newer connection with the same key (" + by + ")");
 }
 
 void IndexSession::close(const std::string& reason)

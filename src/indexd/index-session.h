@@ -11,9 +11,12 @@
 
 #include "p2p/codec.h"
 #include "p2p/ev.h"
+#include "p2p/frame-auth.h"
+#include "p2p/identity.h"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +26,9 @@ class IndexServer;
 
 class IndexSession {
 public:
-	IndexSession(IndexServer& server, event_base* base, evutil_socket_t fd, const sockaddr* addr, std::uint64_t id);
+	// `secret`: the closed cluster's key, or null (frames without MACs).
+	IndexSession(IndexServer& server, event_base* base, evutil_socket_t fd, const sockaddr* addr, std::uint64_t id,
+	             const p2p::SecretKey* secret);
 	IndexSession(const IndexSession&) = delete;
 	IndexSession& operator=(const IndexSession&) = delete;
 	IndexSession(IndexSession&&) = delete;
@@ -40,6 +45,15 @@ public:
 	void goodbye();
 	// The store already dropped our peer (TTL expiry): forget it, then fail.
 	void expired(const std::string& text);
+	// A new connection signed with our key took our (host, port) over; the
+	// store already dropped our peer: forget it, then fail.
+	void replaced(const std::string& by);
+
+	// The key our registration is bound to, or null when unsigned.
+	const p2p::PublicKey* bound_key() const { return registered_ && bound_ ? &key_ : nullptr; }
+	// Closed cluster: the input holds a whole frame but not the MAC that must
+	// follow it (a client without the secret, most likely).
+	bool frame_without_mac() const;
 
 	bool registered() const { return registered_; }
 	PeerId peer() const { return peer_; }
@@ -67,8 +81,14 @@ private:
 	void on_register(p2p::Register& m);
 	void on_update(p2p::Update& m);
 	void on_unregister();
+	void on_hello();
+	void on_identify(const p2p::Identify& m);
 	void reply(const p2p::Message& msg);
+	// Closed cluster: appends the MAC of the frame written at out_[start..].
+	void seal(std::size_t start);
 	void bad_frame(p2p::ErrorCode code, const char* why);
+	void bad_auth(const char* why);
+	void bad_signature(const char* why);
 	void flush();
 
 	IndexServer& server_;
@@ -78,6 +98,19 @@ private:
 	bool registered_ = false;
 	PeerId peer_ = 0;
 	std::uint16_t port_ = 0; // announced with REGISTER
+	// Peer identity: the nonce of the last CHALLENGE (good for one
+	// IDENTIFY), an IDENTIFY waiting for its REGISTER, the key the
+	// registration is bound to.
+	bool challenged_ = false;
+	bool identified_ = false;
+	bool bound_ = false;
+	p2p::Nonce nonce_{};
+	p2p::Identify pending_{};
+	p2p::PublicKey key_{};
+	// Closed cluster: MACs checked and made; unset without a secret.
+	std::optional<p2p::FrameAuth> auth_;
+	std::size_t mac_size_ = 0;  // kMacSize with a secret, else 0
+	std::size_t max_input_ = 0; // one largest frame and its MAC
 	bool closed_ = false;
 	bool closing_ = false; // fail() sent its Error; waiting for it to drain
 	bool paused_ = false;  // reading stopped until the client reads its replies

@@ -47,6 +47,8 @@ public:
 	// file limit (what came before the limit is kept).
 	virtual p2p::ErrorCode update(PeerId id, std::span<const p2p::FileEntry> added,
 	                              std::span<const std::string> removed, double now) = 0;
+	// The live peer registered as `key`, if any (0 and false otherwise).
+	virtual bool find(const PeerKey& key, PeerId& id) const = 0;
 	// Forgets the peer and all its files. False when it was not live.
 	virtual bool remove(PeerId id) = 0;
 	// Something was heard from the peer.

@@ -5,11 +5,14 @@
 #include "peer-table.h"
 
 #include "p2p/ev.h"
+#include "p2p/frame-auth.h"
+#include "p2p/hash.h"
 #include "p2p/log.h"
 
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 int main(int argc, char** argv)
 {
@@ -34,6 +37,21 @@ int main(int argc, char** argv)
 	// Writes to a vanished client must come back as an error, not kill us.
 	std::signal(SIGPIPE, SIG_IGN);
 
+	// libsodium: nonces, signatures and MACs.
+	if (!p2p::hash_init()) {
+		p2p::print_error("cannot initialise libsodium");
+		return 1;
+	}
+	std::optional<p2p::SecretKey> secret;
+	if (!r.options.secret_file.empty()) {
+		std::string why;
+		secret = p2p::load_secret_file(r.options.secret_file, &why);
+		if (!secret) {
+			p2p::print_error("%s", why.c_str());
+			return 1;
+		}
+	}
+
 	p2p::EventBasePtr base(event_base_new());
 	if (!base) {
 		p2p::print_error("cannot create the event loop");
@@ -41,6 +59,8 @@ int main(int argc, char** argv)
 	}
 	indexd::PeerTable table;
 	indexd::IndexServer server(base.get(), table, r.options);
+	if (secret)
+		server.set_secret(*secret);
 	std::string error;
 	if (!server.start(error)) {
 		p2p::print_error("%s", error.c_str());

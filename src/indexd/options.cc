@@ -60,7 +60,7 @@ struct Matcher {
 
 std::string usage_text()
 {
-	return "usage: indexd [-p PORT] [-l ADDR] [-t TTL] [-v] [-h] [-V]\n"
+	return "usage: indexd [-p PORT] [-l ADDR] [-t TTL] [--secret-file FILE] [-v] [-h] [-V]\n"
 	       "\n"
 	       "The index of a p2p file sharing network: which peer holds which file.\n"
 	       "\n"
@@ -71,6 +71,10 @@ std::string usage_text()
 	       "  -t, --ttl SECONDS  drop a peer heard nothing from for SECONDS (default 30);\n"
 	       "                     also the time allowed to finish a frame, and twice it\n"
 	       "                     the idle limit of connections that did not register\n"
+	       "      --secret-file FILE\n"
+	       "                     closed cluster: every frame in both directions must carry\n"
+	       "                     a MAC made with the 32-byte secret in FILE (32 raw bytes\n"
+	       "                     or 64 hex digits); other connections are refused\n"
 	       "  -v, --verbose      log more (-v: info, -vv: debug)\n"
 	       "  -h, --help         show this help and exit\n"
 	       "  -V, --version      show the version and exit\n";
@@ -125,6 +129,21 @@ ParseResult parse_options(int argc, const char* const* argv)
 			if (!ttl || *ttl < 0.1)
 				return error("bad TTL '" + m.value + "' (want seconds, 0.1..86400)");
 			r.options.ttl = *ttl;
+			continue;
+		}
+		// Long form only, as on peerd and p2pget.
+		if (arg == "--secret-file" || arg.starts_with("--secret-file=")) {
+			std::string file;
+			if (arg == "--secret-file") {
+				if (i + 1 >= argc)
+					return error("option --secret-file needs a file");
+				file = argv[++i];
+			} else {
+				file = std::string(arg.substr(std::string_view("--secret-file=").size()));
+			}
+			if (file.empty())
+				return error("empty secret file name");
+			r.options.secret_file = file;
 			continue;
 		}
 		if (arg.starts_with("-") && arg.size() > 1)

@@ -17,6 +17,7 @@ struct Options {
 	std::string listen;      // empty: every interface, IPv4 and IPv6
 	double ttl = kDefaultTtl; // seconds without a message before a peer is dropped
 	int verbose = 0;          // each -v raises the log level by one
+	std::string secret_file;  // closed cluster: every frame MAC'd with this key (main reads it)
 };
 
 struct ParseResult {

@@ -125,6 +125,13 @@ void PeerTable::drop_name_if_empty(NameMap::iterator it)
 	names_.erase(it);
 }
 
+bool PeerTable::find(const PeerKey& key, PeerId& id) const
+{
+	auto it = by_key_.find(key);
+	id = it == by_key_.end() ? 0 : it->second;
+	return it != by_key_.end();
+}
+
 bool PeerTable::remove(PeerId id)
 {
 	if (!live(id))

@@ -25,6 +25,7 @@ public:
 	AddResult add(const PeerKey& key, std::span<const p2p::FileEntry> files, double now) override;
 	p2p::ErrorCode update(PeerId id, std::span<const p2p::FileEntry> added, std::span<const std::string> removed,
 	                      double now) override;
+	bool find(const PeerKey& key, PeerId& id) const override;
 	bool remove(PeerId id) override;
 	void touch(PeerId id, double now) override;
 	void lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max) const override;

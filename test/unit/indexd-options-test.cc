@@ -69,3 +69,17 @@ TEST_CASE("indexd refuses bad flags with a message", "[indexd][options]")
 		CHECK_FALSE(r.error.empty());
 	}
 }
+
+TEST_CASE("indexd --secret-file", "[indexd][options]")
+{
+	CHECK(parse({}).options.secret_file.empty());
+	auto r = parse({"--secret-file", "/etc/p2p/secret"});
+	REQUIRE(r.action == ParseResult::Action::Run);
+	CHECK(r.options.secret_file == "/etc/p2p/secret");
+	r = parse({"--secret-file=key"});
+	REQUIRE(r.action == ParseResult::Action::Run);
+	CHECK(r.options.secret_file == "key");
+	CHECK(parse({"--secret-file"}).action == ParseResult::Action::Error);
+	CHECK(parse({"--secret-file="}).action == ParseResult::Action::Error);
+	CHECK(indexd::usage_text().find("--secret-file FILE") != std::string::npos);
+}

@@ -322,3 +322,18 @@ TEST_CASE("random operations agree with a naive model", "[indexd][peer-table]")
 		REQUIRE(holders == regs);
 	}
 }
+
+TEST_CASE("find names the live peer of a (host, port)", "[indexd][peer-table]")
+{
+	PeerTable t;
+	PeerId id = 99;
+	CHECK_FALSE(t.find(key(1, 7000), id));
+	AddResult a = t.add(key(1, 7000), std::vector<FileEntry>{{"f", 1, hash_of(1)}}, 1.0);
+	REQUIRE(a.error == ErrorCode::None);
+	REQUIRE(t.find(key(1, 7000), id));
+	CHECK(id == a.id);
+	CHECK_FALSE(t.find(key(1, 7001), id));
+	CHECK_FALSE(t.find(key(2, 7000), id));
+	t.remove(a.id);
+	CHECK_FALSE(t.find(key(1, 7000), id));
+}
