@@ -57,6 +57,7 @@ public:
 	void on_peer_closed(PeerFetch& peer, const std::string& reason, bool bad_data);
 	void on_manifest(PeerFetch& peer, const p2p::Manifest& m);
 	bool write_chunk_bytes(const void* data, std::size_t len, std::uint64_t offset);
+	int file_fd() const { return file_->fd(); }
 	void on_bytes(std::size_t n);
 	void on_chunk_written(PeerFetch& peer, std::uint32_t chunk, double seconds);
 	double now() const;

@@ -23,6 +23,28 @@ std::byte* shared_buffer()
 	return buf.data();
 }
 
+// One pipe for every splice: each use empties it before the next begins.
+struct SplicePipe {
+	int read = -1, write = -1;
+	std::size_t size = 0;
+};
+const SplicePipe& splice_pipe()
+{
+	static SplicePipe p = [] {
+		SplicePipe q;
+		int fds[2];
+		if (::pipe2(fds, O_CLOEXEC) != 0)
+			return q;
+		q.read = fds[0];
+		q.write = fds[1];
+		::fcntl(q.write, F_SETPIPE_SZ, 1 << 20); // may be refused: then 64 KiB
+		int size = ::fcntl(q.write, F_GETPIPE_SZ);
+		q.size = size > 0 ? static_cast<std::size_t>(size) : 65536;
+		return q;
+	}();
+	return p;
+}
+
 // Per wakeup, so one fast peer cannot starve the others.
 constexpr std::size_t kReadBudget = 4u << 20;
 
@@ -160,10 +182,72 @@ bool PeerConn::deliver(std::span<const std::byte> bytes, std::size_t& used)
 	return fd_ >= 0;
 }
 
+// socket -> pipe -> file: the kernel copies the bytes once, into the page
+// cache, instead of twice through a buffer of ours.
+int PeerConn::splice_raw(int sink, std::uint64_t offset)
+{
+	const SplicePipe& pipe = splice_pipe();
+	std::size_t want = std::min(raw_left_, pipe.size);
+	ssize_t n = ::splice(fd_, nullptr, pipe.write, nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		close(std::string("recv failed: ") + std::strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		close("connection closed by peer");
+		return -1;
+	}
+	std::size_t got = static_cast<std::size_t>(n), moved = 0;
+	loff_t off = static_cast<loff_t>(offset);
+	while (moved < got) {
+		ssize_t m = ::splice(pipe.read, nullptr, sink, &off, got - moved, SPLICE_F_MOVE);
+		if (m <= 0)
+			break;
+		moved += static_cast<std::size_t>(m);
+	}
+	raw_left_ -= moved;
+	if (moved > 0 && cb_.on_raw_in_file)
+		cb_.on_raw_in_file(moved);
+	if (moved < got) {
+		// The file refused them (disk full...): empty the pipe through
+		// on_raw, whose own write reports the error.
+		std::size_t left = got - moved;
+		while (left > 0 && fd_ >= 0) {
+			ssize_t r = ::read(pipe.read, shared_buffer(), std::min(left, kReadBuffer));
+			if (r <= 0)
+				break;
+			std::size_t used = 0;
+			left -= static_cast<std::size_t>(r);
+			deliver({shared_buffer(), static_cast<std::size_t>(r)}, used);
+		}
+		// Whatever is left (the connection closed meanwhile) must not
+		// reach the next user of the pipe.
+		while (left > 0) {
+			ssize_t r = ::read(pipe.read, shared_buffer(), std::min(left, kReadBuffer));
+			if (r <= 0)
+				break;
+			left -= static_cast<std::size_t>(r);
+		}
+	}
+	return fd_ >= 0 ? 1 : -1;
+}
+
 void PeerConn::on_readable()
 {
 	std::size_t budget = kReadBudget;
 	while (fd_ >= 0 && budget > 0) {
+		std::uint64_t offset = 0;
+		int sink = raw_left_ > 0 && in_.empty() && cb_.raw_sink && splice_pipe().write >= 0 ? cb_.raw_sink(offset) : -1;
+		if (sink >= 0) {
+			std::size_t before = raw_left_;
+			int r = splice_raw(sink, offset);
+			if (r <= 0)
+				return;
+			budget -= std::min(budget, before - raw_left_);
+			continue;
+		}
 		// Raw bytes with no partial frame pending go straight from the
 		// socket to on_raw through the shared buffer; anything else is
 		// appended to in_ and decoded there.

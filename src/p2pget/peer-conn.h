@@ -11,6 +11,7 @@
 #include "p2p/ev.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -27,6 +28,13 @@ public:
 		// Raw bytes after expect_raw(n), until n were delivered; the span
 		// is valid during the call only.
 		std::function<void(std::span<const std::byte>)> on_raw;
+		// Where raw bytes may go straight from the socket with splice(2),
+		// never through user space: a file descriptor and the offset of
+		// the next byte, or -1 for "through on_raw". Asked before every
+		// splice; bytes a write error left behind come through on_raw.
+		std::function<int(std::uint64_t& offset)> raw_sink;
+		// Raw bytes that went to the raw_sink file.
+		std::function<void(std::size_t)> on_raw_in_file;
 		std::function<void(const std::string& reason)> on_close;
 	};
 
@@ -52,6 +60,8 @@ private:
 	void on_writable();
 	bool flush();
 	bool deliver(std::span<const std::byte> bytes, std::size_t& used);
+	// 1: spliced some bytes; 0: socket drained; -1: connection closed.
+	int splice_raw(int sink, std::uint64_t offset);
 
 	Callbacks cb_;
 	int fd_ = -1;

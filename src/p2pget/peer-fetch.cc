@@ -26,6 +26,8 @@ PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, co
 	PeerConn::Callbacks cb;
 	cb.on_message = [this](p2p::Message& m) { on_message(m); };
 	cb.on_raw = [this](std::span<const std::byte> b) { on_raw(b); };
+	cb.on_raw_in_file = [this](std::size_t n) { on_raw_in_file(n); };
+	cb.raw_sink = [this](std::uint64_t& offset) { return raw_sink(offset); };
 	cb.on_close = [this](const std::string& r) { on_close(r); };
 	cb.on_connected = [this] { on_connected(); };
 	conn_ = std::make_unique<PeerConn>(base, addr, std::move(cb));
@@ -202,9 +204,34 @@ void PeerFetch::on_raw(std::span<const std::byte> bytes)
 	case Mode::Discard:
 		break;
 	}
-	head.got += static_cast<std::uint32_t>(bytes.size());
-	bytes_ += bytes.size();
-	owner_.on_bytes(bytes.size());
+	advance(bytes.size());
+}
+
+// Only the body of a Write request goes straight to the file; a request
+// switched to Discard stops that at once, before its next byte.
+int PeerFetch::raw_sink(std::uint64_t& offset)
+{
+	if (requests_.empty())
+		return -1;
+	const Request& head = requests_.front();
+	if (head.manifest || !head.header_seen || head.mode != Mode::Write || head.got >= head.length)
+		return -1;
+	offset = head.offset + head.got;
+	return owner_.file_fd();
+}
+
+// Bytes of a Write request that splice put in the file already.
+void PeerFetch::on_raw_in_file(std::size_t n)
+{
+	advance(n);
+}
+
+void PeerFetch::advance(std::size_t n)
+{
+	Request& head = requests_.front();
+	head.got += static_cast<std::uint32_t>(n);
+	bytes_ += n;
+	owner_.on_bytes(n);
 	if (head.got == head.length) {
 		set_low_water(1);
 		finish_head();

@@ -76,6 +76,9 @@ private:
 	void on_connected();
 	void on_message(p2p::Message& msg);
 	void on_raw(std::span<const std::byte> bytes);
+	void on_raw_in_file(std::size_t n);
+	int raw_sink(std::uint64_t& offset);
+	void advance(std::size_t n);
 	void on_close(const std::string& reason);
 	void arm_timer();
 	void finish_head();

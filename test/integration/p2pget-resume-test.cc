@@ -120,4 +120,24 @@ TEST_CASE("p2pget: a disk error is a clear failure and never a truncated final f
 	CHECK(r.status == 1);
 	CHECK(r.err.find("File too large") != std::string::npos);
 	CHECK_FALSE(std::filesystem::exists(c.out() / "huge.bin"));
+
+	// The same limit hit by chunk writes (not the up-front sizing): a
+	// full-length partial file from an earlier run, only chunk 0 done.
+	REQUIRE(c.get({"huge.bin"}).status == 0);
+	std::filesystem::rename(c.out() / "huge.bin", c.out() / ".huge.bin.p2part");
+	auto look = c.get({"--lookup", "huge.bin", "--json"});
+	auto hpos = look.out.find("\"hash\":\"");
+	REQUIRE(hpos != std::string::npos);
+	std::string header = "p2pget-partial 1 " + std::to_string(6 * MiB) + " 2097152 " + look.out.substr(hpos + 8, 64);
+	header.resize(127, ' ');
+	fixtures::write_text(c.out() / ".huge.bin.p2state", header + "\n100");
+	auto late = fixtures::run(argv);
+	CHECK(late.status == 1);
+	CHECK(late.err.find("File too large") != std::string::npos);
+	CHECK_FALSE(std::filesystem::exists(c.out() / "huge.bin"));
+	// Without the limit the run resumes and completes.
+	auto done = c.get({"--json", "huge.bin"});
+	REQUIRE(done.status == 0);
+	CHECK(fixtures::same_contents(c.out() / "huge.bin", c.peer_dir(0) / "huge.bin"));
+	CHECK(json_number(done.out, "resumed") >= 2 * MiB);
 }
