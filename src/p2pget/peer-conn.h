@@ -1,8 +1,10 @@
 // The socket under a PeerFetch: frames out, frames and raw chunk bytes in.
 // Not a bufferevent: libevent 2.1 reads a bufferevent 4 KiB per call
 // (EVBUFFER_MAX_READ), which caps a download far below the network. Here
-// chunk bodies are read up to 1 MiB per recv into one buffer shared by the
-// whole reactor, and handed on at once; frames are decoded with the codec.
+// a chunk body bound for the partial file is spliced there (socket -> pipe
+// -> file, one kernel copy); other raw bytes are read up to 1 MiB per recv
+// into one buffer shared by the whole reactor; frames are decoded with the
+// codec.
 // Like FramedConn, every way it ends goes through one close(reason).
 #pragma once
 
