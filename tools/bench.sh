@@ -40,12 +40,16 @@ free_port() {
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
+# wait_port PORT LOG: until something listens on PORT (a peerd listens once
+# it has hashed its files, which takes a while on a busy machine), else
+# show LOG.
 wait_port() {
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.1
 	done
-	echo "bench: nothing listening on port $1" >&2
+	echo "bench: nothing listening on port $1; $2 says:" >&2
+	tail -5 "$2" >&2 || true
 	return 1
 }
 
@@ -70,14 +74,14 @@ cat "$work/peers/1/bench.bin" > /dev/null # page-cache it
 iport=$(free_port)
 "$BIN/indexd" -p "$iport" -l 127.0.0.1 2> "$work/indexd.log" &
 pids+=($!)
-wait_port "$iport"
+wait_port "$iport" "$work/indexd.log"
 export P2P_INDEX=127.0.0.1:$iport
 urls=()
 for i in 1 2 3 4; do
 	port=$(free_port)
 	"$BIN/peerd" -d "$work/peers/$i" -p "$port" 2> "$work/peerd-$i.log" &
 	pids+=($!)
-	wait_port "$port"
+	wait_port "$port" "$work/peerd-$i.log"
 
 	nport=$(free_port)
 	mkdir -p "$work/nginx-$i"
@@ -105,7 +109,7 @@ http {
 CONF
 	"$NGINX" -p "$work/nginx-$i" -c "$work/nginx-$i/nginx.conf" 2>> "$work/nginx-$i/error.log" &
 	pids+=($!)
-	wait_port "$nport"
+	wait_port "$nport" "$work/nginx-$i/error.log"
 	urls+=("http://127.0.0.1:$nport/bench.bin")
 done
 for _ in $(seq 600); do

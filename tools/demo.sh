@@ -19,12 +19,16 @@ free_port() {
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
+# wait_port PORT LOG: until something listens on PORT (a peerd listens once
+# it has hashed its files, which takes a while on a busy machine), else
+# show LOG.
 wait_port() {
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.1
 	done
-	echo "demo: nothing listening on port $1" >&2
+	echo "demo: nothing listening on port $1; $2 says:" >&2
+	tail -5 "$2" >&2 || true
 	return 1
 }
 
@@ -52,7 +56,7 @@ iport=$(free_port)
 say "indexd on 127.0.0.1:$iport"
 "$BIN/indexd" -p "$iport" -l 127.0.0.1 2> "$work/indexd.log" &
 pids+=($!)
-wait_port "$iport"
+wait_port "$iport" "$work/indexd.log"
 export P2P_INDEX=127.0.0.1:$iport
 
 for i in 1 2 3; do
@@ -60,7 +64,7 @@ for i in 1 2 3; do
 	say "peerd $i sharing peers/$i on 127.0.0.1:$port"
 	"$BIN/peerd" -d "$work/peers/$i" -p "$port" 2> "$work/peerd-$i.log" &
 	pids+=($!)
-	wait_port "$port"
+	wait_port "$port" "$work/peerd-$i.log"
 done
 
 say "waiting until the index lists sample.bin at 3 peers"
