@@ -3,6 +3,7 @@
 // unable to open a file or accept the next connection to turn it away.
 #pragma once
 
+#include "p2p/frame-auth.h"
 #include "p2p/protocol.h"
 
 #include <cstddef>
@@ -14,7 +15,8 @@ namespace p2p {
 std::size_t connection_budget(std::size_t reserve, std::size_t ceiling);
 
 // Sends one Error frame on an accepted socket (best effort, never blocks)
-// and closes it.
-void refuse_connection(int fd, ErrorCode code, const std::string& text);
+// and closes it. In a closed cluster pass the secret: the frame is then
+// MAC'd as the first frame of the accepting side.
+void refuse_connection(int fd, ErrorCode code, const std::string& text, const SecretKey* secret = nullptr);
 
 } // namespace p2p

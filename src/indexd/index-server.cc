@@ -155,7 +155,8 @@ void IndexServer::on_accept(evutil_socket_t fd, const sockaddr* sa)
 			last_limit_log_ = now();
 			log_warn("connection limit (%zu) reached; turning new connections away", max_sessions_);
 		}
-		p2p::refuse_connection(fd, p2p::ErrorCode::Busy, "too many connections; try again later");
+		p2p::refuse_connection(fd, p2p::ErrorCode::Busy, "too many connections; try again later",
+		                       secret_ ? &*secret_ : nullptr);
 		return;
 	}
 	auto session = std::make_unique<IndexSession>(*this, base_, fd, sa, next_session_++,
