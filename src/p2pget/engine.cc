@@ -57,7 +57,7 @@ std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
                                          std::function<void(const Progress&)> on_progress)
 {
 	on_progress_ = std::move(on_progress);
-	index_ = std::make_unique<IndexLink>(base_.get(), options_.index, options_.timeout);
+	index_ = std::make_unique<IndexLink>(base_.get(), options_.index, options_.timeout, secret());
 	std::size_t first = downloads_.size();
 	for (auto& name : names) {
 		std::size_t id = downloads_.size();
@@ -92,7 +92,7 @@ std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
 std::optional<p2p::Message> Engine::ask_index(const p2p::Message& request, std::string& error)
 {
 	if (!index_)
-		index_ = std::make_unique<IndexLink>(base_.get(), options_.index, options_.timeout);
+		index_ = std::make_unique<IndexLink>(base_.get(), options_.index, options_.timeout, secret());
 	std::optional<p2p::Message> out;
 	bool done = false;
 	index_->ask(request, [&](const p2p::Message* reply, const std::string& err) {

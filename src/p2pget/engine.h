@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct EngineOptions {
 	int dup_buffers = 4; // endgame duplicates held in memory, process wide
 	unsigned hash_threads = 2;
 	bool notes = true; // print notes ("2 versions...") on stderr
+	// Closed cluster: every frame to and from the index and the peers is
+	// MAC'd with it (chunk bytes are not).
+	std::optional<p2p::SecretKey> secret;
 };
 
 struct Progress {
@@ -60,6 +64,9 @@ public:
 	// For Download and PeerFetch.
 	event_base* base() const { return base_.get(); }
 	const EngineOptions& options() const { return options_; }
+	const p2p::SecretKey* secret() const { return options_.secret ? &*options_.secret : nullptr; }
+	// The index refused us, or failed our MAC check (closed cluster).
+	bool index_refused() const { return index_ && index_->refused(); }
 	double now() const;
 	HashPool& pool() { return *pool_; }
 	DupBudget& dup_budget() { return budget_; }

@@ -5,7 +5,8 @@
 
 namespace p2pget {
 
-IndexLink::IndexLink(event_base* base, const p2p::HostPort& index, double timeout)
+IndexLink::IndexLink(event_base* base, const p2p::HostPort& index, double timeout,
+                     const p2p::SecretKey* secret)
 	: base_(base), label_(index.host + ":" + std::to_string(index.port)), timeout_(timeout)
 {
 	timer_.reset(evtimer_new(base, timer_cb, this));
@@ -28,6 +29,11 @@ IndexLink::IndexLink(event_base* base, const p2p::HostPort& index, double timeou
 		}
 	};
 	conn_ = std::make_unique<p2p::FramedConn>(base, addr->get(), static_cast<int>(addr->len), std::move(cb));
+	// FramedConn writes each frame and its MAC in one go, as indexd wants.
+	if (secret) {
+		conn_->set_secret(*secret);
+		secret_ = true;
+	}
 }
 
 IndexLink::~IndexLink() = default;
@@ -85,6 +91,14 @@ void IndexLink::close()
 
 void IndexLink::on_message(p2p::Message& msg)
 {
+	// BadAuth answers no request: the index is closing on us. (Without a
+	// secret we read its Error and take the MAC after it for garbage.)
+	if (auto* err = std::get_if<p2p::Error>(&msg); err && err->code == p2p::ErrorCode::BadAuth) {
+		log_info("index %s: bad-auth: %s", label_.c_str(), err->text.c_str());
+		refused_ = true;
+		conn_->close(kIndexRefused);
+		return;
+	}
 	if (pending_.empty()) {
 		log_info("index %s: unexpected %s", label_.c_str(), p2p::msg_type_name(p2p::type_of(msg)));
 		return;
@@ -99,7 +113,17 @@ void IndexLink::on_close(const std::string& reason)
 {
 	evtimer_del(timer_.get());
 	dead_ = true;
-	dead_reason_ = "index " + label_ + ": " + reason;
+	// A frame from the index whose MAC failed our check: the index has no
+	// secret, or another one.
+	if (conn_->refused_with() == p2p::ErrorCode::BadAuth)
+		refused_ = true;
+	if (refused_)
+		log_info("index %s: %s", label_.c_str(), reason.c_str());
+	dead_reason_ = refused_ ? std::string(kIndexRefused) : "index " + label_ + ": " + reason;
+	// An index without a secret takes our MAC for a bad frame and closes
+	// before its MAC-less reply could fail our check.
+	if (!refused_ && secret_ && connected_ && conn_->frames_in() == 0 && !pending_.empty())
+		dead_reason_ += " (does it have the same --secret-file?)";
 	fail_all(dead_reason_);
 }
 

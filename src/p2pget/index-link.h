@@ -2,7 +2,9 @@
 // each reply to the callback of the request it answers (the index answers
 // in order). A connect failure, a close or a silence longer than the
 // timeout fails every pending request with the reason: the index cannot be
-// reached.
+// reached. In a closed cluster every frame is MAC'd both ways; an index
+// that refuses our MAC, or whose own MAC is wrong, fails every request with
+// kIndexRefused.
 #pragma once
 
 #include "p2p/address.h"
@@ -10,24 +12,31 @@
 #include "p2p/framed-conn.h"
 
 #include <deque>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <string>
 
 namespace p2pget {
 
+inline constexpr const char* kIndexRefused =
+	"the index refused us: frame MAC missing or wrong (is --secret-file the same?)";
+
 class IndexLink {
 public:
 	// reply == nullptr: the index could not be asked; `error` says why.
 	using Callback = std::function<void(const p2p::Message* reply, const std::string& error)>;
 
-	IndexLink(event_base* base, const p2p::HostPort& index, double timeout);
+	// `secret`: the closed cluster's key, or nullptr.
+	IndexLink(event_base* base, const p2p::HostPort& index, double timeout, const p2p::SecretKey* secret);
 	IndexLink(const IndexLink&) = delete;
 	IndexLink& operator=(const IndexLink&) = delete;
 	~IndexLink();
 
 	void ask(p2p::Message request, Callback cb);
 	void close();
+	// The index refused us, or failed our MAC check (closed cluster).
+	bool refused() const { return refused_; }
 
 private:
 	static void timer_cb(evutil_socket_t, short, void* self);
@@ -41,6 +50,8 @@ private:
 	double timeout_;
 	bool connected_ = false;
 	bool dead_ = false;
+	bool refused_ = false;
+	bool secret_ = false;
 	std::string dead_reason_;
 	std::deque<p2p::Message> unsent_;
 	std::deque<Callback> pending_;

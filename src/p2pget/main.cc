@@ -4,6 +4,7 @@
 #include "options.h"
 #include "report.h"
 
+#include "p2p/frame-auth.h"
 #include "p2p/hash.h"
 #include "p2p/log.h"
 
@@ -11,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -21,9 +23,10 @@ namespace {
 
 constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitMissing = 3, kExitIndex = 4;
 
-EngineOptions engine_options(const Options& o)
+EngineOptions engine_options(const Options& o, const std::optional<p2p::SecretKey>& secret)
 {
 	EngineOptions e;
+	e.secret = secret;
 	e.index = o.index;
 	e.out_dir = o.out_dir;
 	e.timeout = o.timeout;
@@ -34,17 +37,26 @@ EngineOptions engine_options(const Options& o)
 	return e;
 }
 
-int run_list(const Options& o)
+// The index could not be asked: unreachable, or (closed cluster) it
+// refused us, which says so in `error` already.
+int index_failed(const Engine& engine, const std::string& error)
 {
-	Engine engine(engine_options(o));
+	if (engine.index_refused())
+		p2p::print_error("%s", error.c_str());
+	else
+		p2p::print_error("cannot reach the index: %s", error.c_str());
+	return kExitIndex;
+}
+
+int run_list(const Options& o, const std::optional<p2p::SecretKey>& secret)
+{
+	Engine engine(engine_options(o, secret));
 	std::string after;
 	while (true) {
 		std::string error;
 		auto reply = engine.ask_index(p2p::List{after, p2p::kMaxListPage}, error);
-		if (!reply) {
-			p2p::print_error("cannot reach the index: %s", error.c_str());
-			return kExitIndex;
-		}
+		if (!reply)
+			return index_failed(engine, error);
 		auto* lr = std::get_if<p2p::ListReply>(&*reply);
 		if (!lr) {
 			p2p::print_error("unexpected answer from the index");
@@ -64,16 +76,14 @@ int run_list(const Options& o)
 	return kExitOk;
 }
 
-int run_lookup(const Options& o)
+int run_lookup(const Options& o, const std::optional<p2p::SecretKey>& secret)
 {
-	Engine engine(engine_options(o));
+	Engine engine(engine_options(o, secret));
 	std::string error;
 	const std::string& name = o.names.front();
 	auto reply = engine.ask_index(p2p::Lookup{name}, error);
-	if (!reply) {
-		p2p::print_error("cannot reach the index: %s", error.c_str());
-		return kExitIndex;
-	}
+	if (!reply)
+		return index_failed(engine, error);
 	p2p::LookupReply lr;
 	if (auto* r = std::get_if<p2p::LookupReply>(&*reply))
 		lr = *r;
@@ -96,9 +106,9 @@ int run_lookup(const Options& o)
 	return kExitOk;
 }
 
-int run_download(const Options& o)
+int run_download(const Options& o, const std::optional<p2p::SecretKey>& secret)
 {
-	Engine engine(engine_options(o));
+	Engine engine(engine_options(o, secret));
 	bool tty = !o.quiet && ::isatty(STDERR_FILENO);
 	std::function<void(const Progress&)> show;
 	if (tty)
@@ -122,8 +132,10 @@ int run_download(const Options& o)
 			p2p::print_error("%s: not in the index", r.name.c_str());
 			break;
 		case FileResult::Status::IndexDown:
+			// A refusal is one fact about the cluster, said once below.
+			if (!engine.index_refused())
+				p2p::print_error("%s: cannot reach the index: %s", r.name.c_str(), r.error.c_str());
 			index_down = true;
-			p2p::print_error("%s: cannot reach the index: %s", r.name.c_str(), r.error.c_str());
 			break;
 		default:
 			failed = true;
@@ -132,6 +144,8 @@ int run_download(const Options& o)
 		}
 	}
 	std::fflush(stdout);
+	if (engine.index_refused())
+		p2p::print_error("%s", kIndexRefused);
 	if (index_down)
 		return kExitIndex;
 	if (failed)
@@ -150,7 +164,7 @@ int main(int argc, char** argv)
 	// not a signal that kills us.
 	std::signal(SIGXFSZ, SIG_IGN);
 	std::signal(SIGPIPE, SIG_IGN);
-	auto parsed = parse_options(argc, argv, std::getenv("P2P_INDEX"));
+	auto parsed = parse_options(argc, argv, std::getenv("P2P_INDEX"), std::getenv("P2P_SECRET_FILE"));
 	if (!parsed.options) {
 		p2p::print_error("%s", parsed.error.c_str());
 		std::fprintf(stderr, "Try 'p2pget --help' for more information.\n");
@@ -172,9 +186,18 @@ int main(int argc, char** argv)
 		p2p::print_error("cannot initialise libsodium");
 		return kExitFailed;
 	}
+	std::optional<p2p::SecretKey> secret;
+	if (!o.secret_file.empty()) {
+		std::string why;
+		secret = p2p::load_secret_file(o.secret_file, &why);
+		if (!secret) {
+			p2p::print_error("--secret-file %s", why.c_str());
+			return kExitUsage;
+		}
+	}
 	switch (o.mode) {
-	case Mode::List: return run_list(o);
-	case Mode::Lookup: return run_lookup(o);
-	default: return run_download(o);
+	case Mode::List: return run_list(o, secret);
+	case Mode::Lookup: return run_lookup(o, secret);
+	default: return run_download(o, secret);
 	}
 }

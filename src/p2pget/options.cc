@@ -15,7 +15,7 @@ static_assert(kDefaultTimeout == 15.0, "usage_text says 15 s");
 
 const char* usage_text()
 {
-	return "usage: p2pget [-i HOST[:PORT]] [-o DIR] [-t SECONDS] [-q] [--json] NAME...\n"
+	return "usage: p2pget [-i HOST[:PORT]] [-o DIR] [-t SECONDS] [--secret-file FILE] [-q] [--json] NAME...\n"
 	       "       p2pget --list [-i HOST[:PORT]] [--json]\n"
 	       "       p2pget --lookup NAME [-i HOST[:PORT]] [--json]\n"
 	       "\n"
@@ -24,6 +24,9 @@ const char* usage_text()
 	       "  -i, --index HOST[:PORT]  index server (default $P2P_INDEX, else 127.0.0.1:60000)\n"
 	       "  -o, --output DIR         write downloads into DIR (default .)\n"
 	       "  -t, --timeout SECONDS    timeout per chunk request (default 15)\n"
+	       "      --secret-file FILE   closed cluster: MAC every frame with this 32-byte\n"
+	       "                           secret (default $P2P_SECRET_FILE); chunk bytes\n"
+	       "                           are not MAC'd: the chunk hashes check them\n"
 	       "  -q, --quiet              print nothing but errors\n"
 	       "      --json               one JSON object per line on stdout\n"
 	       "      --list               list every file in the index\n"
@@ -33,8 +36,8 @@ const char* usage_text()
 	       "  -V, --version            show the version\n"
 	       "\n"
 	       "Exit status: 0 all downloaded and verified, 1 some download failed,\n"
-	       "2 usage error or refused name, 3 some NAME is not in the index,\n"
-	       "4 the index cannot be reached.\n";
+	       "2 usage error, refused name or unreadable secret file, 3 some NAME is not\n"
+	       "in the index, 4 the index cannot be reached or refused us.\n";
 }
 
 namespace {
@@ -55,12 +58,14 @@ bool set_index(Options& o, std::string_view text, std::string& err)
 
 } // namespace
 
-ParseResult parse_options(int argc, const char* const* argv, const char* env_index)
+ParseResult parse_options(int argc, const char* const* argv, const char* env_index, const char* env_secret)
 {
 	Options o;
 	std::string err;
 	if (env_index && *env_index && !set_index(o, env_index, err))
 		return error("P2P_INDEX: " + err);
+	if (env_secret)
+		o.secret_file = env_secret;
 	bool list = false;
 	std::optional<std::string> lookup;
 	std::vector<std::string> names;
@@ -147,6 +152,12 @@ ParseResult parse_options(int argc, const char* const* argv, const char* env_ind
 			if (!flag())
 				return error(err);
 			o.json = true;
+		} else if (name == "--secret-file") {
+			if (!value(v))
+				return error(err);
+			if (v.empty())
+				return error("option --secret-file needs a file");
+			o.secret_file = std::string(v);
 		} else if (name == "--list") {
 			if (!flag())
 				return error(err);

@@ -24,6 +24,9 @@ struct Options {
 	bool quiet = false;
 	bool json = false;
 	int verbose = 0;
+	// Closed cluster: the shared secret's file (--secret-file, else
+	// $P2P_SECRET_FILE); empty: none. main loads it.
+	std::string secret_file;
 	std::vector<std::string> names; // Download: deduplicated, in order; Lookup: one
 };
 
@@ -32,8 +35,10 @@ struct ParseResult {
 	std::string error;              // usage error, else empty
 };
 
-// `env_index` is $P2P_INDEX (nullptr or empty when unset); -i wins over it.
-ParseResult parse_options(int argc, const char* const* argv, const char* env_index);
+// `env_index` is $P2P_INDEX and `env_secret` $P2P_SECRET_FILE (nullptr or
+// empty when unset); -i and --secret-file win over them.
+ParseResult parse_options(int argc, const char* const* argv, const char* env_index,
+                          const char* env_secret = nullptr);
 
 // The --help text (stdout), also the usage hint printed after an error.
 const char* usage_text();

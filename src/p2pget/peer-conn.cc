@@ -101,7 +101,13 @@ void PeerConn::send(const p2p::Message& msg)
 {
 	if (fd_ < 0)
 		return;
+	std::size_t start = out_.size();
 	p2p::encode(msg, out_);
+	if (auth_) {
+		p2p::Mac mac = auth_->seal({out_.data() + start, out_.size() - start});
+		const auto* b = reinterpret_cast<const std::byte*>(mac.data());
+		out_.insert(out_.end(), b, b + mac.size());
+	}
 	if (connected_ && !flush())
 		close(std::string("send failed: ") + std::strerror(errno));
 }
@@ -168,14 +174,36 @@ bool PeerConn::deliver(std::span<const std::byte> bytes, std::size_t& used)
 			used += n;
 			continue;
 		}
-		p2p::Decoded d = p2p::decode(bytes.subspan(used));
+		std::span<const std::byte> rest = bytes.subspan(used);
+		std::size_t mac = 0;
+		if (auth_) {
+			// The MAC is checked before the payload is parsed.
+			p2p::FrameHeader h{};
+			p2p::Decoded hd = p2p::check_header(rest, h);
+			if (hd.status == p2p::DecodeStatus::Bad) {
+				close(std::string("bad frame: ") + hd.why);
+				return false;
+			}
+			std::size_t frame = p2p::kHeaderSize + h.length;
+			if (hd.status == p2p::DecodeStatus::NeedMore || rest.size() < frame + p2p::kMacSize)
+				break;
+			if (!auth_->verify(rest.first(frame), rest.subspan(frame, p2p::kMacSize))) {
+				bad_auth_ = true;
+				close(std::string(p2p::msg_type_name(h.type)) +
+				      " frame MAC missing or wrong (is --secret-file the same?)");
+				return false;
+			}
+			rest = rest.first(frame);
+			mac = p2p::kMacSize;
+		}
+		p2p::Decoded d = p2p::decode(rest);
 		if (d.status == p2p::DecodeStatus::NeedMore)
 			break;
 		if (d.status == p2p::DecodeStatus::Bad) {
 			close(std::string("bad frame: ") + d.why);
 			return false;
 		}
-		used += d.consumed;
+		used += d.consumed + mac;
 		if (cb_.on_message)
 			cb_.on_message(d.message);
 	}
@@ -288,7 +316,7 @@ void PeerConn::on_readable()
 			if (!deliver(in_, used))
 				return;
 			in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(used));
-			if (in_.size() > p2p::kHeaderSize + p2p::kMaxPayload) {
+			if (in_.size() > p2p::kHeaderSize + p2p::kMaxPayload + p2p::kMacSize) {
 				close("frame too large");
 				return;
 			}

@@ -6,15 +6,20 @@
 // into one buffer shared by the whole reactor; frames are decoded with the
 // codec.
 // Like FramedConn, every way it ends goes through one close(reason).
+// Closed cluster (set_secret): each frame out is followed by its MAC, each
+// frame in is verified before it is decoded; the raw bytes after a
+// ChunkData frame are not covered and keep their zero-copy path.
 #pragma once
 
 #include "p2p/address.h"
 #include "p2p/codec.h"
 #include "p2p/ev.h"
+#include "p2p/frame-auth.h"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,11 +52,15 @@ public:
 	PeerConn& operator=(const PeerConn&) = delete;
 	~PeerConn();
 
+	// Before the first send.
+	void set_secret(const p2p::SecretKey& key) { auth_.emplace(key, true); }
 	void send(const p2p::Message& msg);
 	void expect_raw(std::size_t n) { raw_left_ = n; }
 	// Closes the socket now; on_close runs once. Idempotent.
 	void close(const std::string& reason);
 	bool closed() const { return fd_ < 0; }
+	// Closed for a frame whose MAC was missing or wrong.
+	bool bad_auth() const { return bad_auth_; }
 	// SO_RCVLOWAT: wake only once this many bytes are waiting.
 	void set_low_water(int bytes);
 
@@ -70,6 +79,8 @@ private:
 	bool connected_ = false;
 	int connect_errno_ = 0;
 	std::size_t raw_left_ = 0;
+	std::optional<p2p::FrameAuth> auth_;
+	bool bad_auth_ = false;
 	std::vector<std::byte> in_;  // bytes of frames not yet decoded
 	std::vector<std::byte> out_; // bytes not yet sent
 	std::size_t out_sent_ = 0;

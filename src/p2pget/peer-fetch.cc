@@ -19,7 +19,7 @@ namespace p2pget {
 static constexpr std::uint32_t kBodyLowWater = 256u << 10;
 
 PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr,
-                     double timeout, DupBudget& budget)
+                     double timeout, DupBudget& budget, const p2p::SecretKey* secret)
 	: owner_(owner), id_(id), label_(p2p::format_endpoint(addr.get())), timeout_(timeout), budget_(budget)
 {
 	timer_.reset(evtimer_new(base, timer_cb, this));
@@ -31,6 +31,8 @@ PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, co
 	cb.on_close = [this](const std::string& r) { on_close(r); };
 	cb.on_connected = [this] { on_connected(); };
 	conn_ = std::make_unique<PeerConn>(base, addr, std::move(cb));
+	if (secret)
+		conn_->set_secret(*secret);
 	// The connect gets the same time as a request.
 	timeval tv = p2p::to_timeval(timeout_);
 	evtimer_add(timer_.get(), &tv);
@@ -102,7 +104,8 @@ void PeerFetch::on_close(const std::string& reason)
 	for (auto& r : requests_)
 		release(r);
 	requests_.clear();
-	owner_.on_peer_closed(*this, reason, bad_);
+	// A peer failing the MAC check is a bad peer: dropped for the file.
+	owner_.on_peer_closed(*this, reason, bad_ || conn_->bad_auth());
 }
 
 void PeerFetch::request_manifest(const std::string& name, std::uint32_t first_chunk)

@@ -34,8 +34,9 @@ public:
 	// Discard: another copy already won; read and drop.
 	enum class Mode { Write, Buffer, Discard };
 
+	// `secret`: the closed cluster's key, or nullptr.
 	PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr, double timeout,
-	          DupBudget& budget);
+	          DupBudget& budget, const p2p::SecretKey* secret);
 	PeerFetch(const PeerFetch&) = delete;
 	PeerFetch& operator=(const PeerFetch&) = delete;
 	~PeerFetch();

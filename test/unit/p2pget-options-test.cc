@@ -122,3 +122,23 @@ TEST_CASE("p2pget options: refused names", "[p2pget][options]")
 	REQUIRE(dash.options);
 	CHECK(dash.options->names == std::vector<std::string>{"-odd-name"});
 }
+
+TEST_CASE("p2pget options: --secret-file and P2P_SECRET_FILE", "[p2pget][options]")
+{
+	auto secret = [](std::vector<const char*> args, const char* env) {
+		args.insert(args.begin(), "p2pget");
+		return parse_options(static_cast<int>(args.size()), args.data(), nullptr, env);
+	};
+	CHECK(parse({"a"}).options->secret_file.empty());
+	CHECK(secret({"a"}, "").options->secret_file.empty());
+	CHECK(secret({"a"}, "/etc/p2p/env").options->secret_file == "/etc/p2p/env");
+	CHECK(secret({"--secret-file", "k", "a"}, "/etc/p2p/env").options->secret_file == "k");
+	CHECK(secret({"--secret-file=k2", "--list"}, nullptr).options->secret_file == "k2");
+	auto lookup = secret({"--lookup", "a", "--secret-file", "k"}, nullptr);
+	REQUIRE(lookup.options);
+	CHECK(lookup.options->mode == Mode::Lookup);
+	CHECK(lookup.options->secret_file == "k");
+	CHECK(parse({"a", "--secret-file"}).error == "option --secret-file needs a value");
+	CHECK(parse({"--secret-file=", "a"}).error == "option --secret-file needs a file");
+	CHECK(std::string(usage_text()).find("--secret-file FILE") != std::string::npos);
+}
