@@ -56,9 +56,18 @@ bool send_all(int fd, const void* data, std::size_t len)
 	return true;
 }
 
+// Replies are sealed with this key when it is set (closed cluster); one
+// connection at a time, so one FrameAuth per connection is kept here.
+std::optional<p2p::FrameAuth> g_seal;
+
 bool send_msg(int fd, const p2p::Message& m)
 {
 	auto bytes = p2p::encode(m);
+	if (g_seal) {
+		p2p::Mac mac = g_seal->seal(bytes);
+		auto b = reinterpret_cast<const std::byte*>(mac.data());
+		bytes.insert(bytes.end(), b, b + mac.size());
+	}
 	return send_all(fd, bytes.data(), bytes.size());
 }
 
@@ -112,8 +121,12 @@ bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>&
 	return false;
 }
 
-[[noreturn]] void child(int listen_fd, int index_fd, std::map<std::string, Shared> files, std::string log_path)
+[[noreturn]] void child(int listen_fd, int index_fd, std::map<std::string, Shared> files, std::string log_path,
+                        std::optional<p2p::SecretKey> serve_key)
 {
+	// Requests carry a MAC after them in a closed cluster; this peer does
+	// not check it, it only skips it.
+	std::size_t mac_in = serve_key ? p2p::kMacSize : 0;
 	std::ofstream log(log_path, std::ios::app);
 	bool corrupted = false;
 	int client = -1;
@@ -134,6 +147,8 @@ bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>&
 					::close(client);
 				client = fd;
 				buf.clear();
+				if (serve_key)
+					g_seal.emplace(*serve_key, false);
 			}
 			continue;
 		}
@@ -149,9 +164,9 @@ bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>&
 			buf.insert(buf.end(), b, b + n);
 			while (true) {
 				auto d = p2p::decode(buf);
-				if (d.status != p2p::DecodeStatus::Ok)
+				if (d.status != p2p::DecodeStatus::Ok || buf.size() < d.consumed + mac_in)
 					break;
-				buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(d.consumed));
+				buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(d.consumed + mac_in));
 				if (!serve(client, d.message, files, corrupted, log)) {
 					::close(client);
 					client = -1;
@@ -165,7 +180,7 @@ bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>&
 } // namespace
 
 BadPeer::BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std::vector<std::string> names,
-                 const std::filesystem::path& log)
+                 const std::filesystem::path& log, const BadPeerKeys& keys)
 	: log_(log)
 {
 	p2p::hash_init();
@@ -188,7 +203,11 @@ BadPeer::BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std
 	port_ = ntohs(sa.sin_port);
 	reg.port = port_;
 	int ifd = connect_loopback(index_port);
-	if (ifd < 0 || !send_msg(ifd, reg))
+	if (keys.index)
+		g_seal.emplace(*keys.index, true);
+	bool sent = ifd >= 0 && send_msg(ifd, reg);
+	g_seal.reset();
+	if (!sent)
 		throw std::runtime_error("bad peer: cannot reach the index");
 	// Wait for the index's Ok so the test can look the peer up at once.
 	std::vector<std::byte> in;
@@ -210,7 +229,7 @@ BadPeer::BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std
 	if (pid_ < 0)
 		throw std::runtime_error("bad peer: fork failed");
 	if (pid_ == 0)
-		child(lfd, ifd, std::move(files), log_.string());
+		child(lfd, ifd, std::move(files), log_.string(), keys.serve);
 	::close(lfd);
 	::close(ifd);
 }

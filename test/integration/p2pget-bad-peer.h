@@ -4,19 +4,29 @@
 // corrupted. Each request it receives is appended to a log file.
 #pragma once
 
+#include "p2p/frame-auth.h"
+
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 #include <sys/types.h>
 
 namespace p2pget_test {
 
+// Closed cluster: `index` MACs the registration for an indexd with
+// --secret-file; with `serve`, the peer takes a MAC after every request and
+// MACs its replies with that key (a wrong one makes a peer whose MACs fail).
+struct BadPeerKeys {
+	std::optional<p2p::SecretKey> index, serve;
+};
+
 class BadPeer {
 public:
 	// Serves `names` (relative to `dir`). Returns once registered.
 	BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std::vector<std::string> names,
-	        const std::filesystem::path& log);
+	        const std::filesystem::path& log, const BadPeerKeys& keys = {});
 	BadPeer(const BadPeer&) = delete;
 	BadPeer& operator=(const BadPeer&) = delete;
 	~BadPeer();

@@ -10,11 +10,21 @@ namespace p2pget_test {
 
 using namespace std::chrono;
 
-Cluster::Cluster() : index_port_(fixtures::free_port())
+Cluster::Cluster() : index_port_(fixtures::free_port()) { start_index({}); }
+
+Cluster::Cluster(const p2p::SecretKey& secret) : secret_(secret), index_port_(fixtures::free_port())
+{
+	secret_file_ = write_secret(tmp_.path() / "cluster.secret", secret);
+	start_index({"--secret-file", secret_file_});
+}
+
+void Cluster::start_index(std::vector<std::string> extra_args)
 {
 	fs::create_directories(out());
-	index_ = std::make_unique<fixtures::Process>(std::vector<std::string>{
-		fixtures::bin("indexd"), "-p", std::to_string(index_port_), "-l", "127.0.0.1", "-t", "30"});
+	std::vector<std::string> argv{fixtures::bin("indexd"), "-p", std::to_string(index_port_), "-l", "127.0.0.1",
+	                              "-t", "30"};
+	argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+	index_ = std::make_unique<fixtures::Process>(argv);
 	if (!fixtures::wait_for_port(index_port_))
 		throw std::runtime_error("indexd did not start: " + index_->stderr_text());
 }
@@ -42,6 +52,8 @@ bool Cluster::wait_listed(const std::string& name, std::size_t peers, millisecon
 			fixtures::Client c;
 			if (!c.connect(index_port_))
 				return false;
+			if (secret_)
+				c.set_secret(*secret_);
 			auto r = fixtures::ask<p2p::LookupReply>(c, p2p::Lookup{name});
 			return r && r->peers.size() == peers;
 		},
@@ -68,6 +80,21 @@ std::uint64_t json_number(const std::string& json, const std::string& key)
 	if (pos == std::string::npos)
 		throw std::runtime_error("no " + key + " in " + json);
 	return std::stoull(json.substr(pos + key.size() + 3));
+}
+
+std::string write_secret(const fs::path& path, const p2p::SecretKey& key)
+{
+	std::string bytes(reinterpret_cast<const char*>(key.data()), key.size());
+	fixtures::write_text(path, bytes);
+	return path.string();
+}
+
+p2p::SecretKey test_secret(std::uint8_t seed)
+{
+	p2p::SecretKey k{};
+	for (std::size_t i = 0; i < k.size(); i++)
+		k[i] = static_cast<std::uint8_t>(seed * 29 + i * 11 + 3);
+	return k;
 }
 
 double now_seconds()

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ namespace fs = std::filesystem;
 class Cluster {
 public:
 	Cluster();
+	// A closed cluster: indexd runs with --secret-file holding `secret`,
+	// and the cluster's own index client MACs its frames. Peers and
+	// p2pget get secret_file() only when a test passes it.
+	explicit Cluster(const p2p::SecretKey& secret);
+	// The secret's file (empty in an open cluster).
+	const std::string& secret_file() const { return secret_file_; }
 	// Starts a peerd sharing root()/peers/ID; returns its index in peers().
 	std::size_t start_peer(std::vector<std::string> extra_args = {});
 	fs::path peer_dir(std::size_t i) const;
@@ -40,7 +47,11 @@ private:
 		std::uint16_t port;
 		std::unique_ptr<fixtures::Process> proc;
 	};
+	void start_index(std::vector<std::string> extra_args);
+
 	fixtures::TempDir tmp_;
+	std::optional<p2p::SecretKey> secret_;
+	std::string secret_file_;
 	std::uint16_t index_port_;
 	std::unique_ptr<fixtures::Process> index_;
 	std::vector<Peer> peers_;
@@ -48,6 +59,10 @@ private:
 
 // A number from a JSON line: the value of the first "key": in `json`.
 std::uint64_t json_number(const std::string& json, const std::string& key);
+// Writes `key` as 32 raw bytes to `path`; returns the path.
+std::string write_secret(const fs::path& path, const p2p::SecretKey& key);
+// A deterministic test secret.
+p2p::SecretKey test_secret(std::uint8_t seed);
 // Seconds since an arbitrary start, for loose duration checks.
 double now_seconds();
 
