@@ -64,6 +64,7 @@ inline std::vector<p2p::PeerHolding> lookup(Client& c, const std::string& name)
 {
 	auto r = ask<p2p::LookupReply>(c, p2p::Lookup{name});
 	REQUIRE(r);
+	CHECK(r->name == name);
 	return r->peers;
 }
 

@@ -1,6 +1,6 @@
 // indexd over real sockets: a real ./indexd process on a free loopback port,
 // driven by the blocking codec client of fixtures.h.
-#include "fixtures.h"
+#include "indexd-harness.h"
 
 #include <catch2/catch.hpp>
 
@@ -14,56 +14,12 @@
 #include <thread>
 
 using namespace fixtures;
+using namespace indexd_test;
 using namespace std::chrono_literals;
 using p2p::ErrorCode;
 using p2p::FileEntry;
 
 namespace {
-
-p2p::Hash hash_of(std::uint8_t seed)
-{
-	p2p::Hash h{};
-	h.fill(seed);
-	return h;
-}
-
-struct Indexd {
-	std::uint16_t port = free_port();
-	Process proc;
-
-	explicit Indexd(const std::string& ttl = "30", std::vector<std::string> extra = {})
-		: proc(args(ttl, std::move(extra)))
-	{
-		REQUIRE(wait_for_port(port));
-	}
-
-	std::vector<std::string> args(const std::string& ttl, std::vector<std::string> extra) const
-	{
-		std::vector<std::string> a{bin("indexd"), "-p", std::to_string(port), "-t", ttl, "-vv"};
-		a.insert(a.end(), extra.begin(), extra.end());
-		return a;
-	}
-
-	void connect(Client& c, bool v6 = false) const { REQUIRE(c.connect(port, v6)); }
-};
-
-std::map<std::string, std::uint64_t> stats(Client& c)
-{
-	auto r = ask<p2p::StatsReply>(c, p2p::Stats{});
-	REQUIRE(r);
-	std::map<std::string, std::uint64_t> m;
-	for (auto& [k, v] : r->counters)
-		m[k] = v;
-	return m;
-}
-
-std::vector<p2p::PeerHolding> lookup(Client& c, const std::string& name)
-{
-	auto r = ask<p2p::LookupReply>(c, p2p::Lookup{name});
-	REQUIRE(r);
-	CHECK(r->name == name);
-	return r->peers;
-}
 
 bool acked(Client& c, const p2p::Message& msg, p2p::MsgType of)
 {
@@ -151,7 +107,7 @@ TEST_CASE("indexd: a peer disappears when its connection closes", "[indexd][inte
 
 TEST_CASE("indexd: a silent peer expires after the TTL", "[indexd][integration]")
 {
-	Indexd index("1");
+	Indexd index({}, "1");
 	Client peer, chatty, client;
 	index.connect(peer);
 	index.connect(chatty);
@@ -255,7 +211,7 @@ TEST_CASE("indexd: bad input closes only that connection", "[indexd][integration
 TEST_CASE("indexd: a client that sends half a frame and stalls is closed", "[indexd][integration]")
 {
 	// -t 2: a frame must be finished within 2 s of its first byte.
-	Indexd index("2");
+	Indexd index({}, "2");
 	Client normal, client, slow;
 	index.connect(normal);
 	index.connect(client);
@@ -279,7 +235,7 @@ TEST_CASE("indexd: a client that sends half a frame and stalls is closed", "[ind
 
 TEST_CASE("indexd: a connection that never registers is closed after two TTLs idle", "[indexd][integration]")
 {
-	Indexd index("1");
+	Indexd index({}, "1");
 	Client idle;
 	index.connect(idle);
 	CHECK(lookup(idle, "x").empty());
