@@ -6,6 +6,7 @@
 # (1M keys, random), and prints one table. Both servers run on free
 # loopback ports and are stopped by PID. Builds nothing: `make all` did.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 PEERS=${PEERS:-1000}
 FILES=${FILES:-1000}
@@ -25,17 +26,8 @@ fi
 
 # A loopback port nothing listens on (bash's /dev/tcp connect fails), below
 # the ephemeral range so that no client socket of ours can be holding it.
-eph_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-[ "$eph_low" -gt 12000 ] || eph_low=32768
-free_port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % (eph_low - 10000)))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-# wait_port PORT PID: until something listens, or PID is gone (then fail).
-wait_port() {
+# wait_port_pid PORT PID: until something listens, or PID is gone (then fail).
+wait_port_pid() {
 	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		kill -0 "$2" 2>/dev/null || return 1
@@ -59,7 +51,7 @@ for _ in 1 2 3 4 5; do
 	iport=$(free_port)
 	"$INDEXD" -p "$iport" -l 127.0.0.1 -t 600 2>"$work/indexd.log" &
 	ipid=$!
-	wait_port "$iport" "$ipid" && break
+	wait_port_pid "$iport" "$ipid" && break
 	kill "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null || true
 	ipid=""
 done
@@ -80,7 +72,7 @@ for _ in 1 2 3 4 5; do
 	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
 		--logfile "$work/redis.log" &
 	rpid=$!
-	wait_port "$rport" "$rpid" && break
+	wait_port_pid "$rport" "$rpid" && break
 	kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true
 	rpid=""
 done

@@ -4,6 +4,7 @@
 # display, checked byte for byte. Stops everything it started, by PID.
 # Run after `make all` (the Makefile does); BIN=dir picks other binaries.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 BIN=${BIN:-.}
 MIB=${MIB:-128}
@@ -12,25 +13,6 @@ for p in indexd peerd p2pget; do
 done
 BIN=$(cd "$BIN" && pwd)
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-# wait_port PORT LOG: until something listens on PORT (a peerd listens once
-# it has hashed its files, which takes a while on a busy machine), else
-# show LOG.
-wait_port() {
-	for _ in $(seq 600); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "demo: nothing listening on port $1; $2 says:" >&2
-	tail -5 "$2" >&2 || true
-	return 1
-}
 
 pids=()
 work=$(mktemp -d "${TMPDIR:-/tmp}/p2p-demo-XXXXXX")

@@ -4,6 +4,7 @@
 # on definitely-lost bytes. Stops everything it started, by PID.
 # BIN=dir picks the binaries (default: the top of the tree).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 BIN=$(cd "${BIN:-.}" && pwd)
 if ! command -v valgrind >/dev/null 2>&1; then
@@ -23,21 +24,6 @@ trap cleanup EXIT
 # PID is not valgrind's.
 VG=(valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
 	--show-leak-kinds=definite)
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-wait_port() {
-	for _ in $(seq 300); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "valgrind-e2e: nothing listening on port $1" >&2
-	return 1
-}
 
 mkdir -p "$work/peers/1" "$work/peers/2" "$work/out"
 head -c $((9 * 1024 * 1024 + 12345)) /dev/urandom > "$work/peers/1/data.bin"
