@@ -5,6 +5,7 @@
 
 #include "p2p/address.h"
 #include "p2p/codec.h"
+#include "p2p/conn-limit.h"
 #include "p2p/log.h"
 
 #include <cerrno>
@@ -105,11 +106,15 @@ void ChunkServer::on_accept(evutil_socket_t fd, const sockaddr* sa)
 	}
 	if (sessions_.size() >= limits_.max_connections) {
 		counters_.connections_refused++;
-		log_warn("connection limit (%zu) reached: refusing %s", limits_.max_connections,
-		         p2p::format_endpoint(sa).c_str());
-		auto bytes = p2p::encode(p2p::Error{p2p::ErrorCode::Busy, 0, "too many connections, try later"});
-		[[maybe_unused]] auto n = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-		close(fd);
+		// A flood must not become a flood of log lines: at most one a second.
+		timeval now{};
+		event_base_gettimeofday_cached(base_, &now);
+		if (now.tv_sec != last_refusal_log_) {
+			last_refusal_log_ = now.tv_sec;
+			log_warn("connection limit (%zu) reached: refusing %s (%llu refused so far)", limits_.max_connections,
+			         p2p::format_endpoint(sa).c_str(), static_cast<unsigned long long>(counters_.connections_refused));
+		}
+		p2p::refuse_connection(fd, p2p::ErrorCode::Busy, "too many connections, try later", limits_.secret);
 		return;
 	}
 	evutil_make_socket_nonblocking(fd);

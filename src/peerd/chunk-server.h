@@ -6,6 +6,7 @@
 #include "share-keeper.h"
 
 #include "p2p/ev.h"
+#include "p2p/frame-auth.h"
 
 #include <functional>
 #include <map>
@@ -24,6 +25,7 @@ struct ChunkServerLimits {
 	std::size_t max_connections = 256;
 	double idle_timeout = 60.0;    // no request and nothing to send
 	std::uint64_t rate_limit = 0;  // bytes/s for all sessions together; 0: none
+	const p2p::SecretKey* secret = nullptr; // closed cluster: every frame MAC'd
 };
 
 struct TokenBucketCfgDeleter {
@@ -77,6 +79,7 @@ private:
 	std::uint64_t piece_ = 0;
 	std::uint64_t next_id_ = 1;
 	bool draining_ = false;
+	long last_refusal_log_ = -1; // second of the last "connection limit" line
 	std::function<void()> drained_;
 	std::map<ChunkSession*, std::unique_ptr<ChunkSession>> sessions_;
 	std::vector<std::unique_ptr<ChunkSession>> dying_;

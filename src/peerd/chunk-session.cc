@@ -29,6 +29,8 @@ inline constexpr std::size_t kLowWater = 4u << 20;
 // More queued requests than this and we stop reading until they drain.
 inline constexpr std::size_t kMaxQueue = 1024;
 inline constexpr double kFrameDeadline = 30.0;
+// How long a whole frame may wait for its MAC (p2p-protocol(7)).
+inline constexpr double kMacGrace = 2.0;
 
 ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_t id)
 	: server_(server), id_(id),
@@ -41,6 +43,13 @@ ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_
 			        .on_connected = nullptr,
 		        })
 {
+	if (const p2p::SecretKey* secret = server.limits().secret) {
+		conn_.set_secret(*secret);
+		if (conn_.bev()) {
+			mac_timer_.reset(evtimer_new(server.base(), mac_timer_cb, this));
+			input_watch_ = evbuffer_add_cb(bufferevent_get_input(conn_.bev()), input_cb, this);
+		}
+	}
 	conn_.set_write_low_water(kLowWater);
 	// The idle timeout restarts with every byte; this one does not, so a
 	// client trickling a frame byte by byte is dropped too.
@@ -49,7 +58,53 @@ ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_
 	log_debug("session %" PRIu64 ": %s connected", id_, conn_.peer_name().c_str());
 }
 
-ChunkSession::~ChunkSession() = default;
+ChunkSession::~ChunkSession()
+{
+	if (input_watch_ && conn_.bev())
+		evbuffer_remove_cb_entry(bufferevent_get_input(conn_.bev()), input_watch_);
+}
+
+bool ChunkSession::frame_waits_for_mac() const
+{
+	evbuffer* in = bufferevent_get_input(conn_.bev());
+	std::size_t avail = evbuffer_get_length(in);
+	if (avail < p2p::kHeaderSize)
+		return false;
+	// Unread input always starts at a frame boundary.
+	unsigned char h[p2p::kHeaderSize];
+	if (evbuffer_copyout(in, h, sizeof h) != static_cast<ev_ssize_t>(sizeof h))
+		return false;
+	std::size_t len = std::size_t{h[4]} << 24 | std::size_t{h[5]} << 16 | std::size_t{h[6]} << 8 | h[7];
+	std::size_t frame = p2p::kHeaderSize + len;
+	return avail >= frame && avail < frame + p2p::kMacSize;
+}
+
+void ChunkSession::input_cb(evbuffer*, const evbuffer_cb_info*, void* self)
+{
+	// Called as bytes arrive or are consumed: only (dis)arms the timer.
+	auto* s = static_cast<ChunkSession*>(self);
+	if (s->conn_.closed() || !s->mac_timer_)
+		return;
+	if (!s->frame_waits_for_mac()) {
+		evtimer_del(s->mac_timer_.get());
+	} else if (!evtimer_pending(s->mac_timer_.get(), nullptr)) {
+		timeval tv = p2p::to_timeval(kMacGrace);
+		evtimer_add(s->mac_timer_.get(), &tv);
+	}
+}
+
+void ChunkSession::mac_timer_cb(evutil_socket_t, short, void* self) { static_cast<ChunkSession*>(self)->on_mac_timer(); }
+
+void ChunkSession::on_mac_timer()
+{
+	if (conn_.closed() || !frame_waits_for_mac())
+		return;
+	Counters& c = server_.counters();
+	c.bad_macs++;
+	c.errors_protocol++;
+	log_info("session %" PRIu64 ": %s sent a frame without a MAC (no secret?)", id_, conn_.peer_name().c_str());
+	conn_.fail(p2p::ErrorCode::BadAuth, "frame MAC missing (is the secret the same?)");
+}
 
 void ChunkSession::on_message(p2p::Message& msg)
 {
@@ -58,6 +113,7 @@ void ChunkSession::on_message(p2p::Message& msg)
 		queue_.push_back(std::move(msg));
 	} else {
 		server_.counters().errors_protocol++;
+		server_.counters().bad_frames++;
 		log_info("session %" PRIu64 ": %s sent an unexpected %s", id_, conn_.peer_name().c_str(),
 		         p2p::msg_type_name(p2p::type_of(msg)));
 		conn_.fail(p2p::ErrorCode::UnknownType, std::string("a peer does not answer ") +
@@ -170,6 +226,14 @@ void ChunkSession::serve(const p2p::ChunkRequest& req)
 		return;
 	}
 	int fd = open_beneath(keeper.root_fd(), req.name, O_RDONLY | O_NONBLOCK);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		// Out of descriptors: the file is fine, we are full. Say so rather
+		// than CHANGED, and do not rehash a file that did not change.
+		c.files_busy++;
+		log_warn("session %" PRIu64 ": cannot open %s: %s", id_, req.name.c_str(), std::strerror(errno));
+		refuse(p2p::ErrorCode::Busy, req.id, "out of file descriptors, try later");
+		return;
+	}
 	if (fd < 0) {
 		int err = errno;
 		keeper.recheck(req.name);
@@ -228,8 +292,17 @@ void ChunkSession::drain()
 
 void ChunkSession::on_close(const std::string& reason)
 {
+	Counters& c = server_.counters();
+	if (mac_timer_)
+		evtimer_del(mac_timer_.get());
 	if (conn_.refused_with() != p2p::ErrorCode::None) {
-		server_.counters().errors_protocol++;
+		c.errors_protocol++;
+		if (conn_.refused_with() == p2p::ErrorCode::BadAuth)
+			c.bad_macs++;
+		else if (conn_.refused_with() == p2p::ErrorCode::Timeout)
+			c.frame_timeouts++;
+		else
+			c.bad_frames++;
 		log_info("session %" PRIu64 ": %s refused: %s", id_, conn_.peer_name().c_str(), reason.c_str());
 	} else if (reason == "idle timeout") {
 		server_.counters().idle_closed++;

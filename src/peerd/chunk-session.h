@@ -2,6 +2,7 @@
 // answered strictly in the order received, chunk bytes sent by the kernel.
 #pragma once
 
+#include "p2p/ev.h"
 #include "p2p/framed-conn.h"
 
 #include <deque>
@@ -36,6 +37,13 @@ private:
 	void serve(const p2p::ChunkRequest& req);
 	void refuse(p2p::ErrorCode code, std::uint32_t ref, const std::string& text);
 	void update_timeouts();
+	// Closed cluster: a whole frame whose MAC does not follow within the
+	// grace is a client without the secret; tell it now, not at the
+	// frame deadline.
+	bool frame_waits_for_mac() const;
+	static void input_cb(evbuffer*, const evbuffer_cb_info*, void* self);
+	static void mac_timer_cb(evutil_socket_t, short, void* self);
+	void on_mac_timer();
 
 	ChunkServer& server_;
 	std::uint64_t id_;
@@ -43,6 +51,8 @@ private:
 	bool draining_ = false;
 	bool reading_paused_ = false;
 	int timeout_mode_ = -1; // 0: idle (read timeout), 1: busy (write timeout)
+	p2p::EventPtr mac_timer_;
+	evbuffer_cb_entry* input_watch_ = nullptr;
 	p2p::FramedConn conn_;  // last: freed first
 };
 

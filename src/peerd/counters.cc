@@ -1,38 +1,49 @@
-// Formatting of the counters for the log.
+// Formatting of the counters for the log and the STATS reply.
 #include "counters.h"
 
 namespace peerd {
 
+std::vector<std::pair<std::string, std::uint64_t>> Counters::pairs() const
+{
+	return {
+		{"connections", connections},
+		{"connections_refused", connections_refused},
+		{"idle_closed", idle_closed},
+		{"manifest_requests", manifest_requests},
+		{"chunk_requests", chunk_requests},
+		{"chunks_served", chunks_served},
+		{"bytes_served", bytes_served},
+		{"errors_not_found", errors_not_found},
+		{"errors_changed", errors_changed},
+		{"errors_bad_range", errors_bad_range},
+		{"errors_protocol", errors_protocol},
+		{"bad_frames", bad_frames},
+		{"bad_macs", bad_macs},
+		{"frame_timeouts", frame_timeouts},
+		{"files_busy", files_busy},
+		{"files_hashed", files_hashed},
+		{"files_from_cache", files_from_cache},
+		{"bytes_hashed", bytes_hashed},
+		{"hash_failures", hash_failures},
+		{"rescans", rescans},
+		{"index_connects", index_connects},
+		{"index_registers", index_registers},
+		{"index_updates", index_updates},
+		{"index_errors", index_errors},
+		{"index_refused", index_refused},
+	};
+}
+
 std::string Counters::format() const
 {
 	std::string s;
-	auto add = [&](const char* name, std::uint64_t v) {
+	for (auto& [name, v] : pairs()) {
 		if (!s.empty())
 			s += ' ';
 		s += name;
 		s += '=';
 		s += std::to_string(v);
-	};
-	add("connections", connections);
-	add("connections_refused", connections_refused);
-	add("idle_closed", idle_closed);
-	add("manifest_requests", manifest_requests);
-	add("chunk_requests", chunk_requests);
-	add("chunks_served", chunks_served);
-	add("bytes_served", bytes_served);
-	add("errors_not_found", errors_not_found);
-	add("errors_changed", errors_changed);
-	add("errors_bad_range", errors_bad_range);
-	add("errors_protocol", errors_protocol);
-	add("files_hashed", files_hashed);
-	add("files_from_cache", files_from_cache);
-	add("bytes_hashed", bytes_hashed);
-	add("hash_failures", hash_failures);
-	add("rescans", rescans);
-	add("index_connects", index_connects);
-	add("index_registers", index_registers);
-	add("index_updates", index_updates);
-	add("index_errors", index_errors);
+	}
 	return s;
 }
 

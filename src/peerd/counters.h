@@ -1,9 +1,11 @@
 // Every event that matters to an operator, counted; logged on SIGUSR1 and
-// at exit (and readable by tests from those lines).
+// at exit (and readable by tests from those lines, or with STATS).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace peerd {
 
@@ -19,7 +21,12 @@ struct Counters {
 	std::uint64_t errors_not_found = 0;
 	std::uint64_t errors_changed = 0;
 	std::uint64_t errors_bad_range = 0;
-	std::uint64_t errors_protocol = 0;      // bad frames, unexpected messages
+	std::uint64_t errors_protocol = 0;      // every connection closed for what it sent
+	// what was refused or dropped, by cause (each also in errors_protocol)
+	std::uint64_t bad_frames = 0;           // malformed, oversized, unexpected
+	std::uint64_t bad_macs = 0;             // closed cluster: MAC missing or wrong
+	std::uint64_t frame_timeouts = 0;       // a frame not finished in time
+	std::uint64_t files_busy = 0;           // no descriptor left to open a file: Busy
 	// sharing
 	std::uint64_t files_hashed = 0;
 	std::uint64_t files_from_cache = 0;
@@ -31,7 +38,10 @@ struct Counters {
 	std::uint64_t index_registers = 0;
 	std::uint64_t index_updates = 0;
 	std::uint64_t index_errors = 0;
+	std::uint64_t index_refused = 0;        // registration refused (address in use, auth)
 
+	// Name and value of each counter, in a fixed order.
+	std::vector<std::pair<std::string, std::uint64_t>> pairs() const;
 	// "name=value name=value ..." for one log line.
 	std::string format() const;
 };

@@ -2,6 +2,7 @@
 // before anything runs, so a bad argument is one line and a non-zero exit.
 #include "daemon.h"
 
+#include "p2p/conn-limit.h"
 #include "p2p/log.h"
 
 #include <cerrno>
@@ -15,6 +16,10 @@ namespace peerd {
 
 // How long transfers in flight may run on after SIGINT/SIGTERM.
 inline constexpr double kGracePeriod = 5.0;
+inline constexpr std::size_t kMaxConnections = 256;
+// Descriptors kept out of the connection budget: files open for serving
+// and hashing, inotify, the index link, the hash cache, stdio, epoll.
+inline constexpr std::size_t kReservedFds = 32;
 
 Daemon::Daemon(const Options& options, event_base* base) : options_(options), base_(base) {}
 
@@ -29,14 +34,43 @@ Daemon::~Daemon()
 		close(root_fd_);
 }
 
+// DIR/.peerd/identity: the key the index binds our registration to. The
+// folder is private (0700 when we make it) and hidden, so never shared.
+bool Daemon::load_identity(std::string* error)
+{
+	if (mkdirat(root_fd_, ".peerd", 0700) != 0 && errno != EEXIST) {
+		*error = options_.dir + "/.peerd: " + std::strerror(errno);
+		return false;
+	}
+	std::string why;
+	auto id = p2p::Identity::load_or_create(options_.dir + "/.peerd/identity", &why);
+	if (!id) {
+		*error = "peer identity: " + why;
+		return false;
+	}
+	// Identity can be moved but not assigned: build it in place.
+	identity_.emplace(std::move(*id));
+	return true;
+}
+
 bool Daemon::start(std::string* error)
 {
 	const std::string& dir = options_.dir;
+	if (!options_.secret_file.empty()) {
+		std::string why;
+		secret_ = p2p::load_secret_file(options_.secret_file, &why);
+		if (!secret_) {
+			*error = "--secret-file: " + why;
+			return false;
+		}
+	}
 	root_fd_ = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd_ < 0) {
 		*error = dir + ": " + (errno == ENOTDIR ? "not a directory" : std::strerror(errno));
 		return false;
 	}
+	if (!load_identity(error))
+		return false;
 	int lfd = listen_socket(options_.port, error);
 	if (lfd < 0)
 		return false;
@@ -64,12 +98,18 @@ bool Daemon::start(std::string* error)
 	});
 	ChunkServerLimits limits;
 	limits.rate_limit = options_.rate_limit;
+	// Room for what else needs descriptors (files being served or hashed,
+	// inotify, the index link, the cache), so that a flood of idle
+	// connections never starves the clients already being served.
+	limits.max_connections = p2p::connection_budget(kReservedFds, kMaxConnections);
+	limits.secret = secret_ ? &*secret_ : nullptr;
 	server_ = std::make_unique<ChunkServer>(base_, lfd, *keeper_, counters_, limits);
 	if (!server_->ok()) {
 		*error = "cannot listen on port " + std::to_string(options_.port);
 		return false;
 	}
-	link_ = std::make_unique<IndexLink>(base_, *addr, options_.port, keeper_->table(), counters_);
+	link_ = std::make_unique<IndexLink>(base_, *addr, options_.port, keeper_->table(), counters_, *identity_,
+	                                    secret_ ? &*secret_ : nullptr);
 
 	auto sig = [this](int signo) {
 		p2p::EventPtr ev(evsignal_new(base_, signo, signal_cb, this));
@@ -81,9 +121,10 @@ bool Daemon::start(std::string* error)
 	sighup_ = sig(SIGHUP);
 	sigusr1_ = sig(SIGUSR1);
 
-	log_info("peer %u sharing %s on port %u (index %s%s)", options_.id, dir.c_str(), options_.port,
-	         p2p::format_endpoint(addr->get()).c_str(),
-	         options_.rate_limit ? (", upload limit " + std::to_string(options_.rate_limit) + " B/s").c_str() : "");
+	log_info("peer %u sharing %s on port %u (index %s%s%s), at most %zu connections", options_.id, dir.c_str(),
+	         options_.port, p2p::format_endpoint(addr->get()).c_str(),
+	         options_.rate_limit ? (", upload limit " + std::to_string(options_.rate_limit) + " B/s").c_str() : "",
+	         secret_ ? ", closed cluster (frames MAC'd)" : "", limits.max_connections);
 	if (!keeper_->start(error))
 		return false;
 	link_->start();

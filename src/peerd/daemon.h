@@ -10,8 +10,11 @@
 #include "share-keeper.h"
 
 #include "p2p/ev.h"
+#include "p2p/frame-auth.h"
+#include "p2p/identity.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace peerd {
@@ -33,11 +36,14 @@ private:
 	static void signal_cb(evutil_socket_t sig, short, void* self);
 	void on_signal(int sig);
 	void shutdown();
+	bool load_identity(std::string* error);
 
 	Options options_;
 	event_base* base_;
 	int root_fd_ = -1;
 	Counters counters_;
+	std::optional<p2p::SecretKey> secret_;
+	std::optional<p2p::Identity> identity_;
 	bool stopping_ = false;
 	int exit_status_ = 0;
 	p2p::EventPtr sigint_, sigterm_, sighup_, sigusr1_;

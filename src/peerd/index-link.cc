@@ -1,5 +1,6 @@
-// Index control connection: states are connecting -> connected (Register
-// sent) -> registered (Ok received); any close goes back to a retry timer.
+// Index control connection: states are connecting -> connected (HELLO
+// sent) -> challenged (IDENTIFY and REGISTER sent) -> registered (Ok
+// received); any close goes back to a retry timer.
 #include "index-link.h"
 
 #include "p2p/log.h"
@@ -22,12 +23,14 @@ inline constexpr double kFlushDelay = 0.1;
 inline constexpr double kByeWait = 1.0;
 
 IndexLink::IndexLink(event_base* base, p2p::SockAddr index, std::uint16_t port, ShareTable& table,
-                     Counters& counters)
+                     Counters& counters, const p2p::Identity& identity, const p2p::SecretKey* secret)
 	: base_(base), index_(index), index_name_(p2p::format_endpoint(index.get())), port_(port), table_(table),
-	  counters_(counters), retry_ev_(evtimer_new(base, retry_cb, this)),
+	  counters_(counters), identity_(identity), retry_ev_(evtimer_new(base, retry_cb, this)),
 	  ping_ev_(event_new(base, -1, EV_PERSIST, ping_cb, this)), flush_ev_(evtimer_new(base, flush_cb, this)),
 	  bye_ev_(evtimer_new(base, bye_cb, this)), reap_ev_(evtimer_new(base, reap_cb, this))
 {
+	if (secret)
+		secret_ = *secret;
 }
 
 IndexLink::~IndexLink() = default;
@@ -38,7 +41,7 @@ void IndexLink::connect()
 {
 	if (stopping_)
 		return;
-	connected_ = registered_ = false;
+	connected_ = registered_ = challenged_ = false;
 	conn_ = std::make_unique<p2p::FramedConn>(
 		base_, index_.get(), static_cast<int>(index_.len),
 		p2p::FramedConn::Callbacks{
@@ -48,6 +51,8 @@ void IndexLink::connect()
 			.on_close = [this](const std::string& reason) { on_close(reason); },
 			.on_connected = [this] { on_connected(); },
 		});
+	if (secret_)
+		conn_->set_secret(*secret_);
 	if (conn_->bev()) {
 		// An index behind a black hole would otherwise hold us in connect
 		// for minutes; the retry timer takes over after this.
@@ -59,24 +64,35 @@ void IndexLink::connect()
 void IndexLink::on_connected()
 {
 	connected_ = true;
-	said_unreachable_ = false;
-	backoff_ = 0;
 	counters_.index_connects++;
 	bufferevent_set_timeouts(conn_->bev(), nullptr, nullptr);
 	conn_->set_idle_timeout(kIndexSilence);
+	// The index answers with a nonce; we sign the Register with it.
+	conn_->send(p2p::Hello{});
+	timeval tv = p2p::to_timeval(kPingInterval);
+	event_add(ping_ev_.get(), &tv);
+}
+
+void IndexLink::on_challenge(const p2p::Challenge& ch)
+{
+	if (challenged_) {
+		log_debug("index %s: ignoring a second challenge", index_name_.c_str());
+		return;
+	}
+	challenged_ = true;
 	p2p::Register reg;
 	std::vector<p2p::Update> rest;
 	table_.full_pages(port_, reg, rest);
 	// The full list supersedes any change queued while we were away.
 	table_.clear_changes();
+	// IDENTIFY must be followed at once by the very Register it signs.
+	conn_->send(p2p::Identify{identity_.public_key(), identity_.sign_registration(ch.nonce, reg)});
 	conn_->send(reg);
 	for (auto& page : rest)
 		conn_->send(page);
 	log_info("%s index %s: registering port %u with %zu files", ever_connected_ ? "reconnected to" : "connected to",
 	         index_name_.c_str(), port_, table_.size());
 	ever_connected_ = true;
-	timeval tv = p2p::to_timeval(kPingInterval);
-	event_add(ping_ev_.get(), &tv);
 }
 
 void IndexLink::on_message(p2p::Message& msg)
@@ -84,6 +100,10 @@ void IndexLink::on_message(p2p::Message& msg)
 	if (auto* ok = std::get_if<p2p::Ok>(&msg)) {
 		if (ok->of == p2p::MsgType::Register) {
 			registered_ = true;
+			// Only a registration ends an outage: an index that accepts the
+			// connection and then refuses us must not be retried in a loop.
+			said_unreachable_ = false;
+			backoff_ = 0;
 			counters_.index_registers++;
 			log_debug("index %s: registered", index_name_.c_str());
 		} else if (ok->of == p2p::MsgType::Unregister && stopping_) {
@@ -93,8 +113,20 @@ void IndexLink::on_message(p2p::Message& msg)
 	} else if (auto* err = std::get_if<p2p::Error>(&msg)) {
 		counters_.index_errors++;
 		log_warn("index %s: error %s: %s", index_name_.c_str(), p2p::error_code_name(err->code), err->text.c_str());
-		if (err->code == p2p::ErrorCode::AddressInUse || err->code == p2p::ErrorCode::NotRegistered)
+		switch (err->code) {
+		case p2p::ErrorCode::AddressInUse:
+		case p2p::ErrorCode::BadSignature:
+		case p2p::ErrorCode::BadAuth:
+			counters_.index_refused++;
+			[[fallthrough]];
+		case p2p::ErrorCode::NotRegistered:
 			conn_->close("index refused us: " + err->text); // start over (with backoff)
+			break;
+		default:
+			break;
+		}
+	} else if (auto* ch = std::get_if<p2p::Challenge>(&msg)) {
+		on_challenge(*ch);
 	} else if (std::holds_alternative<p2p::Pong>(msg)) {
 		// Any frame resets the silence timer; nothing else to do.
 	} else if (auto* ping = std::get_if<p2p::Ping>(&msg)) {
@@ -106,8 +138,10 @@ void IndexLink::on_message(p2p::Message& msg)
 
 void IndexLink::on_close(const std::string& reason)
 {
-	bool was_connected = connected_;
-	connected_ = registered_ = false;
+	bool was_registered = registered_;
+	if (conn_ && conn_->refused_with() == p2p::ErrorCode::BadAuth)
+		counters_.index_refused++; // its frames fail our MAC check
+	connected_ = registered_ = challenged_ = false;
 	event_del(ping_ev_.get());
 	// The FramedConn is on the stack now: free it on the next turn.
 	dead_ = std::move(conn_);
@@ -116,11 +150,11 @@ void IndexLink::on_close(const std::string& reason)
 		finish_unregister();
 		return;
 	}
-	if (was_connected) {
+	if (was_registered) {
 		log_warn("lost the index %s: %s; reconnecting", index_name_.c_str(), reason.c_str());
 	} else if (!said_unreachable_) {
 		// Once per outage at warn; every further try only at debug.
-		log_warn("cannot reach the index %s: %s; retrying (serving meanwhile)", index_name_.c_str(),
+		log_warn("cannot register with the index %s: %s; retrying (serving meanwhile)", index_name_.c_str(),
 		         reason.c_str());
 	} else {
 		log_debug("index %s: %s", index_name_.c_str(), reason.c_str());

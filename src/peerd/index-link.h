@@ -1,7 +1,8 @@
-// The control connection to the index: register with the whole share,
-// send updates as it changes, ping well within the TTL, and when the
-// connection is lost, reconnect with backoff (never more than 2 s between
-// tries) and register again. Serving does not depend on it.
+// The control connection to the index: prove the peer's key (HELLO,
+// CHALLENGE, IDENTIFY), register with the whole share, send updates as it
+// changes, ping well within the TTL, and when the connection is lost or
+// the registration refused, reconnect with backoff (never more than 2 s
+// between tries) and register again. Serving does not depend on it.
 #pragma once
 
 #include "counters.h"
@@ -9,16 +10,20 @@
 
 #include "p2p/address.h"
 #include "p2p/framed-conn.h"
+#include "p2p/identity.h"
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace peerd {
 
 class IndexLink {
 public:
-	IndexLink(event_base* base, p2p::SockAddr index, std::uint16_t port, ShareTable& table, Counters& counters);
+	// `secret`: closed cluster, every frame MAC'd (nullptr: open).
+	IndexLink(event_base* base, p2p::SockAddr index, std::uint16_t port, ShareTable& table, Counters& counters,
+	          const p2p::Identity& identity, const p2p::SecretKey* secret);
 	IndexLink(const IndexLink&) = delete;
 	IndexLink& operator=(const IndexLink&) = delete;
 	~IndexLink();
@@ -34,6 +39,7 @@ private:
 	void connect();
 	void on_connected();
 	void on_message(p2p::Message& msg);
+	void on_challenge(const p2p::Challenge& ch);
 	void on_close(const std::string& reason);
 	void flush();
 	void retry_later();
@@ -50,7 +56,10 @@ private:
 	std::uint16_t port_;
 	ShareTable& table_;
 	Counters& counters_;
+	const p2p::Identity& identity_;
+	std::optional<p2p::SecretKey> secret_;
 	bool connected_ = false;
+	bool challenged_ = false;  // HELLO answered: IDENTIFY and REGISTER sent
 	bool registered_ = false;  // the index said Ok to our Register
 	bool stopping_ = false;
 	bool ever_connected_ = false;

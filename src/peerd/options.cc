@@ -13,7 +13,8 @@ inline constexpr std::uint32_t kMaxId = 65535 - p2p::kPeerPortBase;
 
 const char* usage_text()
 {
-	return "usage: peerd -d DIR [-i HOST[:PORT]] [-p PORT] [-n ID] [--rate-limit RATE] [-v] [-h] [-V]\n"
+	return "usage: peerd -d DIR [-i HOST[:PORT]] [-p PORT] [-n ID] [--rate-limit RATE]\n"
+	       "             [--secret-file FILE] [-v] [-h] [-V]\n"
 	       "\n"
 	       "Shares every regular file under DIR with the peers of an index.\n"
 	       "\n"
@@ -22,6 +23,8 @@ const char* usage_text()
 	       "  -p, --port PORT        port to serve chunks on (default: 60000 + ID)\n"
 	       "  -n, --id ID            peer ID when DIR's name is not a number\n"
 	       "      --rate-limit RATE  cap on the total upload rate, bytes/s (K, M, G suffixes)\n"
+	       "      --secret-file FILE closed cluster: MAC every frame with this 32-byte key\n"
+	       "                         (index link and chunk requests; chunk bytes stay raw)\n"
 	       "  -v, --verbose          log more (debug lines)\n"
 	       "  -h, --help             show this help and exit\n"
 	       "  -V, --version          show the version and exit\n";
@@ -128,6 +131,10 @@ ParsedOptions parse_options(int argc, const char* const argv[], const char* env_
 			if (!rate || *rate == 0)
 				return error("bad rate '" + std::string(value) + "' (bytes per second, e.g. 500K or 20M)");
 			o.rate_limit = *rate;
+		} else if (flag == "--secret-file") {
+			if (!take() || value.empty())
+				return error("option --secret-file needs a file");
+			o.secret_file = value;
 		} else if (arg.starts_with("-") && arg.size() > 1) {
 			return error("unknown option '" + std::string(arg) + "' (try -h)");
 		} else {

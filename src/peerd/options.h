@@ -16,6 +16,7 @@ struct Options {
 	std::uint16_t port = 0;         // -p, else 60000 + id
 	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort};
 	std::uint64_t rate_limit = 0;   // bytes per second for all uploads; 0: none
+	std::string secret_file;        // closed cluster: the shared secret; empty: open
 	int verbose = 0;
 };
 

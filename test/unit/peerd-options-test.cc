@@ -106,3 +106,19 @@ TEST_CASE("peerd options: usage errors say what went wrong", "[peerd][options]")
 		CHECK(p.error.find(c.says) != std::string::npos);
 	}
 }
+
+TEST_CASE("peerd options: --secret-file", "[peerd][options][cluster]")
+{
+	CHECK(parse({"-d", "peers/1"}).options.secret_file.empty());
+	auto p = parse({"-d", "peers/1", "--secret-file", "/etc/p2p/secret"});
+	REQUIRE(p.action == ParsedOptions::Action::Run);
+	CHECK(p.options.secret_file == "/etc/p2p/secret");
+	auto joined = parse({"-d", "peers/1", "--secret-file=key"});
+	REQUIRE(joined.action == ParsedOptions::Action::Run);
+	CHECK(joined.options.secret_file == "key");
+	auto missing = parse({"-d", "peers/1", "--secret-file"});
+	CHECK(missing.action == ParsedOptions::Action::Error);
+	CHECK(missing.error.find("--secret-file") != std::string::npos);
+	CHECK(parse({"-d", "peers/1", "--secret-file="}).action == ParsedOptions::Action::Error);
+	CHECK(std::string(peerd::usage_text()).find("--secret-file FILE") != std::string::npos);
+}
