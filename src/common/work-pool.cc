@@ -63,6 +63,9 @@ void WorkPool::run_worker()
 			queue_.pop_front();
 		}
 		task.work();
+		// Release what the work held (an open file, say) before its
+		// completion can run: the reactor may expect to be the last owner.
+		task.work = nullptr;
 		{
 			std::lock_guard lock(mu_);
 			finished_.push_back(std::move(task.done));

@@ -1,20 +1,14 @@
-// A small pool of threads that hash chunks back from the partial file (the
-// page cache), so verifying at network speed never stalls the reactor. The
-// one exception to the single-threaded design: workers touch nothing but
-// the job; results return to the reactor through an eventfd.
+// Verifying chunks off the reactor thread: each chunk is hashed back from
+// the partial file (the page cache) on a p2p::WorkPool worker, so checking
+// at network speed never stalls the reactor.
 #pragma once
 
-#include "p2p/ev.h"
 #include "p2p/hash.h"
+#include "p2p/work-pool.h"
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 namespace p2pget {
 
@@ -42,29 +36,20 @@ struct VerifyResult {
 class HashPool {
 public:
 	// `on_result` runs on the reactor thread.
-	HashPool(event_base* base, unsigned threads, std::function<void(const VerifyResult&)> on_result);
-	HashPool(const HashPool&) = delete;
-	HashPool& operator=(const HashPool&) = delete;
-	~HashPool();
+	HashPool(event_base* base, unsigned threads, std::function<void(const VerifyResult&)> on_result)
+		: on_result_(std::move(on_result)), pool_(base, threads)
+	{
+	}
 
 	void submit(VerifyJob job);
-	std::size_t pending() const { return pending_; }
+	std::size_t pending() const { return pool_.pending(); }
 
 private:
-	static void wake_cb(evutil_socket_t, short, void* self);
-	void on_wake();
-	void work();
-
 	std::function<void(const VerifyResult&)> on_result_;
-	std::mutex mu_;
-	std::condition_variable cv_;
-	std::deque<VerifyJob> jobs_;
-	std::vector<VerifyResult> results_;
-	bool stopping_ = false;
-	std::size_t pending_ = 0; // reactor thread only
-	int efd_ = -1;
-	std::vector<std::thread> threads_;
-	p2p::EventPtr wake_;
+	p2p::WorkPool pool_; // last: its workers stop before on_result_ goes
 };
+
+// Hashes the job's bytes in place (read-only mapping) and compares.
+VerifyResult verify_chunk(const VerifyJob& job);
 
 } // namespace p2pget
