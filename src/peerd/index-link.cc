@@ -112,7 +112,13 @@ void IndexLink::on_message(p2p::Message& msg)
 		}
 	} else if (auto* err = std::get_if<p2p::Error>(&msg)) {
 		counters_.index_errors++;
-		log_warn("index %s: error %s: %s", index_name_.c_str(), p2p::error_code_name(err->code), err->text.c_str());
+		// A refusal repeated on every retry is said once at warn.
+		if (said_unreachable_)
+			log_debug("index %s: error %s: %s", index_name_.c_str(), p2p::error_code_name(err->code),
+			          err->text.c_str());
+		else
+			log_warn("index %s: error %s: %s", index_name_.c_str(), p2p::error_code_name(err->code),
+			         err->text.c_str());
 		switch (err->code) {
 		case p2p::ErrorCode::AddressInUse:
 		case p2p::ErrorCode::BadSignature:
@@ -123,6 +129,10 @@ void IndexLink::on_message(p2p::Message& msg)
 			conn_->close("index refused us: " + err->text); // start over (with backoff)
 			break;
 		default:
+			// An index that cannot answer HELLO would leave us connected
+			// and never registered: start over instead.
+			if (!challenged_)
+				conn_->close("index did not answer HELLO: " + err->text);
 			break;
 		}
 	} else if (auto* ch = std::get_if<p2p::Challenge>(&msg)) {
@@ -181,7 +191,9 @@ void IndexLink::changed()
 void IndexLink::flush()
 {
 	// While away, changes wait: the next Register carries the whole table.
-	if (!connected_ || stopping_ || !table_.has_changes())
+	// Until the Register is sent (HELLO still unanswered) an update would
+	// come before it, and IDENTIFY must be followed by REGISTER alone.
+	if (!connected_ || !challenged_ || stopping_ || !table_.has_changes())
 		return;
 	auto pages = table_.take_updates();
 	for (auto& page : pages) {

@@ -136,3 +136,33 @@ TEST_CASE("another key cannot take a live peerd's (host, port)", "[peerd][identi
 	CHECK(peer.log().find("lost the index") == std::string::npos);
 	CHECK(peer.stop() == 0);
 }
+
+TEST_CASE("peerd whose (host, port) another key holds is refused, and gets in once it is free",
+          "[peerd][identity][forgery]")
+{
+	Index index;
+	index.start({"-t", "60"});
+	Peer peer;
+	write_text(peer.dir / "real.txt", "real");
+	TempDir elsewhere;
+	auto foreign = load_identity(elsewhere / "foreign.key");
+	auto squatter = std::make_unique<Client>();
+	REQUIRE(squatter->connect(index.port));
+	auto reply = signed_register(*squatter, foreign, p2p::Register{peer.port, {{"squat.txt", 1, p2p::Hash{}}}});
+	REQUIRE(reply);
+	REQUIRE(std::holds_alternative<p2p::Ok>(*reply));
+
+	peer.start(index.addr());
+	REQUIRE(peer.ready());
+	REQUIRE(eventually([&] { return peer.log().find("registered by another live connection") != std::string::npos; }));
+	CHECK_FALSE(index_has(index.port, "real.txt", peer.port));
+	CHECK(index_has(index.port, "squat.txt", peer.port));
+	CHECK(index_stats(index.port)["takeovers"] == 0);
+	CHECK(peer_counter(peer, "index_refused") >= 1);
+
+	// Retrying with backoff (at most 2 s apart), it gets in once the port is free.
+	squatter.reset();
+	CHECK(eventually([&] { return index_has(index.port, "real.txt", peer.port); }, 6s));
+	CHECK(peer.proc->running());
+	CHECK(peer.stop() == 0);
+}
