@@ -34,10 +34,12 @@ std::vector<std::pair<std::string, std::uint64_t>> Counters::pairs() const
 	};
 }
 
-std::string Counters::format() const
+namespace {
+
+std::string join(const std::vector<std::pair<std::string, std::uint64_t>>& pairs)
 {
 	std::string s;
-	for (auto& [name, v] : pairs()) {
+	for (auto& [name, v] : pairs) {
 		if (!s.empty())
 			s += ' ';
 		s += name;
@@ -45,6 +47,28 @@ std::string Counters::format() const
 		s += std::to_string(v);
 	}
 	return s;
+}
+
+} // namespace
+
+std::string Counters::format() const { return join(pairs()); }
+
+std::uint64_t Counters::refusals() const
+{
+	return connections_refused + idle_closed + bad_frames + bad_macs + frame_timeouts + files_busy + index_refused;
+}
+
+std::string Counters::format_refusals() const
+{
+	return join({
+		{"connections_refused", connections_refused},
+		{"idle_closed", idle_closed},
+		{"bad_frames", bad_frames},
+		{"bad_macs", bad_macs},
+		{"frame_timeouts", frame_timeouts},
+		{"files_busy", files_busy},
+		{"index_refused", index_refused},
+	});
 }
 
 } // namespace peerd

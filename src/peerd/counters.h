@@ -44,6 +44,9 @@ struct Counters {
 	std::vector<std::pair<std::string, std::uint64_t>> pairs() const;
 	// "name=value name=value ..." for one log line.
 	std::string format() const;
+	// What was refused or dropped: the sum, and the counters for a log line.
+	std::uint64_t refusals() const;
+	std::string format_refusals() const;
 };
 
 } // namespace peerd

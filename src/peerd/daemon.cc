@@ -20,6 +20,9 @@ inline constexpr std::size_t kMaxConnections = 256;
 // Descriptors kept out of the connection budget: files open for serving
 // and hashing, inotify, the index link, the hash cache, stdio, epoll.
 inline constexpr std::size_t kReservedFds = 32;
+// At most one summary line of refusals per this many seconds: a flood of
+// bad clients must not become a flood of log lines.
+inline constexpr double kRefusalLogInterval = 10.0;
 
 Daemon::Daemon(const Options& options, event_base* base) : options_(options), base_(base) {}
 
@@ -120,6 +123,9 @@ bool Daemon::start(std::string* error)
 	sigterm_ = sig(SIGTERM);
 	sighup_ = sig(SIGHUP);
 	sigusr1_ = sig(SIGUSR1);
+	refusals_ev_.reset(event_new(base_, -1, EV_PERSIST, refusals_cb, this));
+	timeval every = p2p::to_timeval(kRefusalLogInterval);
+	event_add(refusals_ev_.get(), &every);
 
 	log_info("peer %u sharing %s on port %u (index %s%s%s), at most %zu connections", options_.id, dir.c_str(),
 	         options_.port, p2p::format_endpoint(addr->get()).c_str(),
@@ -132,6 +138,18 @@ bool Daemon::start(std::string* error)
 }
 
 void Daemon::signal_cb(evutil_socket_t sig, short, void* self) { static_cast<Daemon*>(self)->on_signal(sig); }
+
+void Daemon::refusals_cb(evutil_socket_t, short, void* self) { static_cast<Daemon*>(self)->log_refusals(false); }
+
+// One warn line when something was refused or dropped since the last one.
+void Daemon::log_refusals(bool force)
+{
+	std::uint64_t sum = counters_.refusals();
+	if (sum == logged_refusals_ && !(force && sum > 0))
+		return;
+	logged_refusals_ = sum;
+	log_warn("refused or dropped so far: %s", counters_.format_refusals().c_str());
+}
 
 void Daemon::on_signal(int sig)
 {
@@ -161,6 +179,7 @@ void Daemon::shutdown()
 	server_->drain(kGracePeriod, [this] {
 		keeper_->save_cache();
 		link_->unregister([this] {
+			log_refusals(true);
 			log_info("stats: %s", counters_.format().c_str());
 			event_base_loopexit(base_, nullptr);
 		});

@@ -34,6 +34,8 @@ public:
 
 private:
 	static void signal_cb(evutil_socket_t sig, short, void* self);
+	static void refusals_cb(evutil_socket_t, short, void* self);
+	void log_refusals(bool force);
 	void on_signal(int sig);
 	void shutdown();
 	bool load_identity(std::string* error);
@@ -46,7 +48,8 @@ private:
 	std::optional<p2p::Identity> identity_;
 	bool stopping_ = false;
 	int exit_status_ = 0;
-	p2p::EventPtr sigint_, sigterm_, sighup_, sigusr1_;
+	std::uint64_t logged_refusals_ = 0;
+	p2p::EventPtr sigint_, sigterm_, sighup_, sigusr1_, refusals_ev_;
 	std::unique_ptr<ShareKeeper> keeper_;
 	std::unique_ptr<DirWatch> watch_;
 	std::unique_ptr<IndexLink> link_;

@@ -118,6 +118,10 @@ TEST_CASE("peerd cluster: a client without the secret is refused and gets no dat
 	CHECK(manifest(*c, "data.bin"));
 	REQUIRE(cl.peer.stop() == 0);
 	CHECK(logged_counter(cl.peer.log(), "bad_macs") == expected);
+	auto log = cl.peer.log();
+	auto summary = log.rfind("refused or dropped so far: ");
+	REQUIRE(summary != std::string::npos);
+	CHECK(log.find("bad_macs=" + std::to_string(expected), summary) < log.find('\n', summary));
 }
 
 TEST_CASE("peerd cluster: over the connection limit the Busy refusal is MAC'd", "[peerd][cluster][limits]")
