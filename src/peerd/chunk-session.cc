@@ -3,7 +3,9 @@
 // so libevent (2.1, Linux) writes such a segment with sendfile(2) straight
 // from the page cache, no copy through user space (checked with
 // `strace -f -e trace=sendfile`). The header frame goes out first with
-// writev, then the segment, in order, on the same evbuffer.
+// writev, then the segment, in order, on the same evbuffer. In a closed
+// cluster the header goes through FramedConn::send and so carries its MAC;
+// the segment's bytes carry none (their integrity is the chunk hash).
 #include "chunk-session.h"
 
 #include "chunk-server.h"
@@ -79,25 +81,33 @@ bool ChunkSession::frame_waits_for_mac() const
 	return avail >= frame && avail < frame + p2p::kMacSize;
 }
 
+// Called as bytes arrive or are consumed: only (dis)arms the timer.
 void ChunkSession::input_cb(evbuffer*, const evbuffer_cb_info*, void* self)
 {
-	// Called as bytes arrive or are consumed: only (dis)arms the timer.
-	auto* s = static_cast<ChunkSession*>(self);
-	if (s->conn_.closed() || !s->mac_timer_)
+	static_cast<ChunkSession*>(self)->watch_mac();
+}
+
+void ChunkSession::watch_mac()
+{
+	if (conn_.closed() || !mac_timer_)
 		return;
-	if (!s->frame_waits_for_mac()) {
-		evtimer_del(s->mac_timer_.get());
-	} else if (!evtimer_pending(s->mac_timer_.get(), nullptr)) {
+	// While we do not read, a MAC still in the socket is our doing.
+	if (reading_paused_ || draining_ || !frame_waits_for_mac()) {
+		evtimer_del(mac_timer_.get());
+	} else if (!evtimer_pending(mac_timer_.get(), nullptr)) {
 		timeval tv = p2p::to_timeval(kMacGrace);
-		evtimer_add(s->mac_timer_.get(), &tv);
+		evtimer_add(mac_timer_.get(), &tv);
 	}
 }
 
-void ChunkSession::mac_timer_cb(evutil_socket_t, short, void* self) { static_cast<ChunkSession*>(self)->on_mac_timer(); }
+void ChunkSession::mac_timer_cb(evutil_socket_t, short, void* self)
+{
+	static_cast<ChunkSession*>(self)->on_mac_timer();
+}
 
 void ChunkSession::on_mac_timer()
 {
-	if (conn_.closed() || !frame_waits_for_mac())
+	if (conn_.closed() || reading_paused_ || draining_ || !frame_waits_for_mac())
 		return;
 	Counters& c = server_.counters();
 	c.bad_macs++;
@@ -145,6 +155,7 @@ void ChunkSession::pump()
 	if (reading_paused_ && !draining_ && queue_.size() < kMaxQueue / 2) {
 		bufferevent_enable(conn_.bev(), EV_READ);
 		reading_paused_ = false;
+		watch_mac();
 	}
 	if (draining_ && !busy()) {
 		conn_.close("drained for shutdown");

@@ -42,6 +42,7 @@ private:
 	// frame deadline.
 	bool frame_waits_for_mac() const;
 	static void input_cb(evbuffer*, const evbuffer_cb_info*, void* self);
+	void watch_mac();
 	static void mac_timer_cb(evutil_socket_t, short, void* self);
 	void on_mac_timer();
 
