@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <random>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -29,6 +30,14 @@ static std::string env_or(const char* name, const char* fallback)
 
 std::string bin(const std::string& name) { return env_or("P2P_BIN_DIR", ".") + "/" + name; }
 std::string tool(const std::string& name) { return env_or("P2P_TOOL_DIR", "build/tools") + "/" + name; }
+
+void raise_fd_limit(unsigned long want)
+{
+	rlimit rl{};
+	::getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = std::max<rlim_t>(rl.rlim_cur, std::min<rlim_t>(rl.rlim_max, want));
+	::setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 std::uint16_t free_port()
 {

@@ -22,6 +22,10 @@ std::string bin(const std::string& name);
 // Path of a helper tool built from tools/: $P2P_TOOL_DIR/name.
 std::string tool(const std::string& name);
 
+// Raises this process's open-files limit to `want` (within the hard limit),
+// for tests that hold many sockets at once.
+void raise_fd_limit(unsigned long want = 4096);
+
 // A port that was free a moment ago (bound to 0, read back, closed).
 std::uint16_t free_port();
 // Polls until something accepts on 127.0.0.1:port (or ::1 when v6).

@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
-#include <sys/resource.h>
 
 #include <memory>
 #include <thread>
@@ -15,15 +14,6 @@ using namespace fixtures;
 using namespace std::chrono;
 
 namespace {
-
-// The test itself holds a thousand sockets.
-void raise_own_fd_limit()
-{
-	rlimit rl{};
-	getrlimit(RLIMIT_NOFILE, &rl);
-	rl.rlim_cur = std::max<rlim_t>(rl.rlim_cur, std::min<rlim_t>(rl.rlim_max, 4096));
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
 
 std::vector<std::string> with_fd_limit(int n, std::vector<std::string> argv)
 {
@@ -67,7 +57,7 @@ bool lookup_answers(Client& c, const std::string& name)
 
 TEST_CASE("indexd: under fd exhaustion keeps serving and recovers", "[indexd][exhaustion]")
 {
-	raise_own_fd_limit();
+	raise_fd_limit(); // the test itself holds a thousand sockets
 	auto port = free_port();
 	Process index(with_fd_limit(64, {bin("indexd"), "-p", std::to_string(port), "-t", "2"}));
 	REQUIRE(wait_for_port(port));
