@@ -30,7 +30,9 @@ namespace peerd {
 inline constexpr std::size_t kLowWater = 4u << 20;
 // More queued requests than this and we stop reading until they drain.
 inline constexpr std::size_t kMaxQueue = 1024;
-inline constexpr double kFrameDeadline = 30.0;
+// Requests are a few hundred bytes; an honest client sends one whole in
+// far less than this, and one trickling bytes is cut off.
+inline constexpr double kFrameDeadline = 10.0;
 // How long a whole frame may wait for its MAC (p2p-protocol(7)).
 inline constexpr double kMacGrace = 2.0;
 
