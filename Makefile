@@ -149,4 +149,4 @@ install: all
 clean:
 	rm -rf build build-san $(PROGS:%=./%)
 
--include $(ALL_OBJ:.o=.d)
+-include $(ALL_OBJ:.o=.d) $(TOOL_BIN:=.d)
