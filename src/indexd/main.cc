@@ -1,5 +1,6 @@
 // indexd: the index of a p2p file sharing network. Parses options, sets up
 // one libevent reactor, runs until SIGINT/SIGTERM.
+#include "huge-pages.h"
 #include "index-server.h"
 #include "options.h"
 #include "peer-table.h"
@@ -32,6 +33,7 @@ int main(int argc, char** argv)
 	case ParseResult::Action::Run:
 		break;
 	}
+	indexd::restart_with_huge_pages(argv);
 	int level = static_cast<int>(p2p::LogLevel::Warn) + r.options.verbose;
 	p2p::log_set_level(static_cast<p2p::LogLevel>(std::min(level, static_cast<int>(p2p::LogLevel::Debug))));
 	// Writes to a vanished client must come back as an error, not kill us.
