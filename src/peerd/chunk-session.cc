@@ -121,7 +121,7 @@ void ChunkSession::on_mac_timer()
 void ChunkSession::on_message(p2p::Message& msg)
 {
 	if (std::holds_alternative<p2p::ManifestRequest>(msg) || std::holds_alternative<p2p::ChunkRequest>(msg) ||
-	    std::holds_alternative<p2p::Ping>(msg)) {
+	    std::holds_alternative<p2p::Ping>(msg) || std::holds_alternative<p2p::Stats>(msg)) {
 		queue_.push_back(std::move(msg));
 	} else {
 		server_.counters().errors_protocol++;
@@ -151,6 +151,8 @@ void ChunkSession::pump()
 			serve(*c);
 		else if (auto* p = std::get_if<p2p::Ping>(&msg))
 			conn_.send(p2p::Pong{p->token});
+		else if (std::holds_alternative<p2p::Stats>(msg))
+			conn_.send(p2p::StatsReply{server_.counters().pairs()});
 	}
 	if (conn_.closed())
 		return;

@@ -3,6 +3,8 @@
 // the upload rate limit, and bad command lines.
 #include "peerd-harness.h"
 
+#include <map>
+
 #include <csignal>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -385,4 +387,28 @@ TEST_CASE("peerd refuses connections past its limit with Busy, and says so", "[p
 	REQUIRE(status == 0);
 	CHECK(peer.log().find("connections_refused=") != std::string::npos);
 	CHECK(peer.log().find("connections_refused=0 ") == std::string::npos);
+}
+
+TEST_CASE("peerd answers STATS with its counters, refusals included", "[peerd][serve][stats]")
+{
+	Peer peer;
+	write_file(peer.dir / "f", 1000, 3);
+	peer.start(no_index());
+	REQUIRE(peer.ready());
+	Client bad;
+	REQUIRE(bad.connect(peer.port));
+	std::vector<std::byte> garbage(16, std::byte{'G'});
+	REQUIRE(bad.send_bytes(garbage.data(), garbage.size()));
+	REQUIRE(bad.closed_by_peer());
+
+	Client c;
+	REQUIRE(c.connect(peer.port));
+	REQUIRE(manifest(c, "f"));
+	auto stats = ask<p2p::StatsReply>(c, p2p::Stats{});
+	REQUIRE(stats);
+	std::map<std::string, std::uint64_t> m(stats->counters.begin(), stats->counters.end());
+	CHECK(m["manifest_requests"] == 1);
+	CHECK(m["bad_frames"] == 1);
+	CHECK(m.count("bad_macs") == 1);
+	CHECK(m.count("files_busy") == 1);
 }
