@@ -28,7 +28,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() {
+	if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi
+}
 
 say "sample data: $work/peers/1..3 (a $MIB MiB file on all three, small files)"
 "$(dirname "$0")/make-sample-data.sh" "$work" 3 "$MIB" sample.bin
