@@ -116,12 +116,14 @@ unit: $(UNIT_BIN)
 
 # Integration tests find the programs under test through P2P_BIN_DIR.
 integration: $(INTEG_BIN) $(BINS) $(TOOL_BIN)
-	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) $(INTEG_BIN)
+	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
+	  P2P_SANITIZED=$(SANITIZE) $(INTEG_BIN)
 
 # Unit tests first, then the integration tests, never interleaved.
 test: $(UNIT_BIN) $(INTEG_BIN) $(BINS) $(TOOL_BIN)
 	$(UNIT_BIN)
-	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) $(INTEG_BIN)
+	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
+	  P2P_SANITIZED=$(SANITIZE) $(INTEG_BIN)
 
 demo: all
 	tools/demo.sh
