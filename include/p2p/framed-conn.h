@@ -51,8 +51,10 @@ public:
 	void set_frame_deadline(double seconds);
 	// Closed cluster: every frame sent and received carries a MAC made with
 	// `key` (frame-auth.h); a frame without a valid one closes the
-	// connection with Error BadAuth. Bytes given to send_raw are not covered.
-	void set_secret(const SecretKey& key) { auth_.emplace(key, initiator_); }
+	// connection with Error BadAuth, as does a whole frame whose MAC has not
+	// followed within 2 s while we read. Bytes given to send_raw are not
+	// covered.
+	void set_secret(const SecretKey& key);
 	// on_drained fires when output is at or below this many bytes.
 	void set_write_low_water(std::size_t bytes);
 
@@ -80,6 +82,9 @@ private:
 	static void event_cb(bufferevent*, short what, void* self);
 	static void frame_timer_cb(evutil_socket_t, short, void* self);
 	void watch_partial_frame(bool frame_completed);
+	static void mac_timer_cb(evutil_socket_t, short, void* self);
+	bool frame_waits_for_mac();
+	void watch_mac();
 	void on_read();
 	void read_frames();
 	void on_write();
@@ -102,6 +107,7 @@ private:
 	double idle_timeout_ = 0;
 	double frame_deadline_ = 0;
 	EventPtr frame_timer_;
+	EventPtr mac_timer_;
 	BufferEventPtr bev_; // last: freed first
 };
 

@@ -33,8 +33,6 @@ inline constexpr std::size_t kMaxQueue = 1024;
 // Requests are a few hundred bytes; an honest client sends one whole in
 // far less than this, and one trickling bytes is cut off.
 inline constexpr double kFrameDeadline = 10.0;
-// How long a whole frame may wait for its MAC (p2p-protocol(7)).
-inline constexpr double kMacGrace = 2.0;
 
 ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_t id)
 	: server_(server), id_(id),
@@ -47,75 +45,14 @@ ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_
 			        .on_connected = nullptr,
 		        })
 {
-	if (const p2p::SecretKey* secret = server.limits().secret) {
+	if (const p2p::SecretKey* secret = server.limits().secret)
 		conn_.set_secret(*secret);
-		if (conn_.bev()) {
-			mac_timer_.reset(evtimer_new(server.base(), mac_timer_cb, this));
-			input_watch_ = evbuffer_add_cb(bufferevent_get_input(conn_.bev()), input_cb, this);
-		}
-	}
 	conn_.set_write_low_water(kLowWater);
 	// The idle timeout restarts with every byte; this one does not, so a
 	// client trickling a frame byte by byte is dropped too.
 	conn_.set_frame_deadline(kFrameDeadline);
 	update_timeouts();
 	log_debug("session %" PRIu64 ": %s connected", id_, conn_.peer_name().c_str());
-}
-
-ChunkSession::~ChunkSession()
-{
-	if (input_watch_ && conn_.bev())
-		evbuffer_remove_cb_entry(bufferevent_get_input(conn_.bev()), input_watch_);
-}
-
-bool ChunkSession::frame_waits_for_mac() const
-{
-	evbuffer* in = bufferevent_get_input(conn_.bev());
-	std::size_t avail = evbuffer_get_length(in);
-	if (avail < p2p::kHeaderSize)
-		return false;
-	// Unread input always starts at a frame boundary.
-	unsigned char h[p2p::kHeaderSize];
-	if (evbuffer_copyout(in, h, sizeof h) != static_cast<ev_ssize_t>(sizeof h))
-		return false;
-	std::size_t len = std::size_t{h[4]} << 24 | std::size_t{h[5]} << 16 | std::size_t{h[6]} << 8 | h[7];
-	std::size_t frame = p2p::kHeaderSize + len;
-	return avail >= frame && avail < frame + p2p::kMacSize;
-}
-
-// Called as bytes arrive or are consumed: only (dis)arms the timer.
-void ChunkSession::input_cb(evbuffer*, const evbuffer_cb_info*, void* self)
-{
-	static_cast<ChunkSession*>(self)->watch_mac();
-}
-
-void ChunkSession::watch_mac()
-{
-	if (conn_.closed() || !mac_timer_)
-		return;
-	// While we do not read, a MAC still in the socket is our doing.
-	if (reading_paused_ || draining_ || !frame_waits_for_mac()) {
-		evtimer_del(mac_timer_.get());
-	} else if (!evtimer_pending(mac_timer_.get(), nullptr)) {
-		timeval tv = p2p::to_timeval(kMacGrace);
-		evtimer_add(mac_timer_.get(), &tv);
-	}
-}
-
-void ChunkSession::mac_timer_cb(evutil_socket_t, short, void* self)
-{
-	static_cast<ChunkSession*>(self)->on_mac_timer();
-}
-
-void ChunkSession::on_mac_timer()
-{
-	if (conn_.closed() || reading_paused_ || draining_ || !frame_waits_for_mac())
-		return;
-	Counters& c = server_.counters();
-	c.bad_macs++;
-	c.errors_protocol++;
-	log_info("session %" PRIu64 ": %s sent a frame without a MAC (no secret?)", id_, conn_.peer_name().c_str());
-	conn_.fail(p2p::ErrorCode::BadAuth, "frame MAC missing (is the secret the same?)");
 }
 
 void ChunkSession::on_message(p2p::Message& msg)
@@ -159,7 +96,6 @@ void ChunkSession::pump()
 	if (reading_paused_ && !draining_ && queue_.size() < kMaxQueue / 2) {
 		bufferevent_enable(conn_.bev(), EV_READ);
 		reading_paused_ = false;
-		watch_mac();
 	}
 	if (draining_ && !busy()) {
 		conn_.close("drained for shutdown");
@@ -308,8 +244,6 @@ void ChunkSession::drain()
 void ChunkSession::on_close(const std::string& reason)
 {
 	Counters& c = server_.counters();
-	if (mac_timer_)
-		evtimer_del(mac_timer_.get());
 	if (conn_.refused_with() != p2p::ErrorCode::None) {
 		c.errors_protocol++;
 		if (conn_.refused_with() == p2p::ErrorCode::BadAuth)

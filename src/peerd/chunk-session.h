@@ -19,7 +19,6 @@ public:
 	ChunkSession(const ChunkSession&) = delete;
 	ChunkSession& operator=(const ChunkSession&) = delete;
 	ChunkSession(ChunkSession&&) = delete;
-	~ChunkSession();
 
 	// Shutdown: read no more requests, finish the ones received, then close.
 	void drain();
@@ -37,14 +36,6 @@ private:
 	void serve(const p2p::ChunkRequest& req);
 	void refuse(p2p::ErrorCode code, std::uint32_t ref, const std::string& text);
 	void update_timeouts();
-	// Closed cluster: a whole frame whose MAC does not follow within the
-	// grace is a client without the secret; tell it now, not at the
-	// frame deadline.
-	bool frame_waits_for_mac() const;
-	static void input_cb(evbuffer*, const evbuffer_cb_info*, void* self);
-	void watch_mac();
-	static void mac_timer_cb(evutil_socket_t, short, void* self);
-	void on_mac_timer();
 
 	ChunkServer& server_;
 	std::uint64_t id_;
@@ -52,8 +43,6 @@ private:
 	bool draining_ = false;
 	bool reading_paused_ = false;
 	int timeout_mode_ = -1; // 0: idle (read timeout), 1: busy (write timeout)
-	p2p::EventPtr mac_timer_;
-	evbuffer_cb_entry* input_watch_ = nullptr;
 	p2p::FramedConn conn_;  // last: freed first
 };
 

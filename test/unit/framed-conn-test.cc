@@ -152,7 +152,16 @@ TEST_CASE("with a secret, sealed frames pass and unsealed ones are refused", "[f
 		REQUIRE(p.got.size() == 1);
 		CHECK(p.closed_reason.empty());
 	}
-	SECTION("no MAC at all")
+	SECTION("a whole frame and no MAC after it, ever")
+	{
+		Pair p;
+		p.conn->set_secret(key);
+		p.write(encode(Ping{5}));
+		p.run_for(4.0); // the grace is 2 s
+		CHECK(p.got.empty());
+		CHECK(p.conn->refused_with() == ErrorCode::BadAuth);
+	}
+	SECTION("zeros where the MAC should be")
 	{
 		Pair p;
 		p.conn->set_secret(key);
