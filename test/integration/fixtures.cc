@@ -247,6 +247,31 @@ bool same_contents(const fs::path& a, const fs::path& b)
 	}
 }
 
+p2p::Hash file_content_hash(const fs::path& path, std::vector<p2p::Hash>* chunks_out)
+{
+	std::ifstream in(path, std::ios::binary);
+	std::vector<char> buf(p2p::kChunkSize);
+	std::vector<p2p::Hash> chunks;
+	while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+		chunks.push_back(p2p::hash_bytes(buf.data(), static_cast<std::size_t>(in.gcount())));
+	if (chunks_out)
+		*chunks_out = chunks;
+	return p2p::content_hash(chunks);
+}
+
+bool send_all(int fd, const void* data, std::size_t len)
+{
+	auto p = static_cast<const char*>(data);
+	while (len > 0) {
+		ssize_t n = ::send(fd, p, len, MSG_NOSIGNAL);
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= static_cast<std::size_t>(n);
+	}
+	return true;
+}
+
 Client::~Client() { close(); }
 
 bool Client::connect(std::uint16_t port, bool v6)
@@ -269,18 +294,7 @@ void Client::close()
 	auth_.reset();
 }
 
-bool Client::send_bytes(const void* data, std::size_t len)
-{
-	auto p = static_cast<const char*>(data);
-	while (len > 0) {
-		ssize_t n = ::send(fd_, p, len, MSG_NOSIGNAL);
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= static_cast<std::size_t>(n);
-	}
-	return true;
-}
+bool Client::send_bytes(const void* data, std::size_t len) { return send_all(fd_, data, len); }
 
 bool Client::send(const p2p::Message& msg)
 {

@@ -82,6 +82,11 @@ void write_file(const fs::path& path, std::uint64_t size, std::uint32_t seed = 1
 void write_text(const fs::path& path, const std::string& text);
 std::string read_all(const fs::path& path);
 bool same_contents(const fs::path& a, const fs::path& b);
+// The content hash of a file as a peer computes it (2 MiB chunks), and
+// optionally its chunk hashes.
+p2p::Hash file_content_hash(const fs::path& path, std::vector<p2p::Hash>* chunks_out = nullptr);
+// Writes all of `len` bytes to a blocking socket; false on error.
+bool send_all(int fd, const void* data, std::size_t len);
 
 // A blocking TCP client speaking frames, for driving the daemons directly.
 class Client {

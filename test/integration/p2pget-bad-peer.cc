@@ -35,25 +35,8 @@ struct Shared {
 Shared hash_file(const std::filesystem::path& dir, const std::string& name)
 {
 	Shared s{name, (dir / name).string(), std::filesystem::file_size(dir / name), {}, {}};
-	std::ifstream in(s.path, std::ios::binary);
-	std::vector<char> buf(p2p::kChunkSize);
-	while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
-		s.chunks.push_back(p2p::hash_bytes(buf.data(), static_cast<std::size_t>(in.gcount())));
-	s.content = p2p::content_hash(s.chunks);
+	s.content = fixtures::file_content_hash(dir / name, &s.chunks);
 	return s;
-}
-
-bool send_all(int fd, const void* data, std::size_t len)
-{
-	auto p = static_cast<const char*>(data);
-	while (len > 0) {
-		ssize_t n = ::send(fd, p, len, MSG_NOSIGNAL);
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= static_cast<std::size_t>(n);
-	}
-	return true;
 }
 
 // Replies are sealed with this key when it is set (closed cluster); one
@@ -68,7 +51,7 @@ bool send_msg(int fd, const p2p::Message& m)
 		auto b = reinterpret_cast<const std::byte*>(mac.data());
 		bytes.insert(bytes.end(), b, b + mac.size());
 	}
-	return send_all(fd, bytes.data(), bytes.size());
+	return fixtures::send_all(fd, bytes.data(), bytes.size());
 }
 
 int connect_loopback(std::uint16_t port)
@@ -116,7 +99,7 @@ bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>&
 			corrupted = true;
 		}
 		return send_msg(fd, p2p::ChunkData{cr->id, cr->offset, cr->length}) &&
-		       send_all(fd, buf.data(), buf.size());
+		       fixtures::send_all(fd, buf.data(), buf.size());
 	}
 	return false;
 }

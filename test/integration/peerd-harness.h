@@ -72,18 +72,6 @@ struct Peer {
 	}
 };
 
-inline p2p::Hash file_content_hash(const fs::path& path, std::vector<p2p::Hash>* chunks_out = nullptr)
-{
-	std::ifstream in(path, std::ios::binary);
-	std::vector<char> buf(p2p::kChunkSize);
-	std::vector<p2p::Hash> chunks;
-	while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
-		chunks.push_back(p2p::hash_bytes(buf.data(), static_cast<std::size_t>(in.gcount())));
-	if (chunks_out)
-		*chunks_out = chunks;
-	return p2p::content_hash(chunks);
-}
-
 inline std::string file_bytes(const fs::path& path, std::uint64_t offset, std::size_t len)
 {
 	std::ifstream in(path, std::ios::binary);
