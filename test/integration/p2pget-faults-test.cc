@@ -93,10 +93,14 @@ TEST_CASE("p2pget: a peer killed mid-download does not fail the download", "[p2p
 
 TEST_CASE("p2pget: a peer serving wrong bytes is dropped and the chunk comes from another", "[p2pget][integration]")
 {
+	// The honest peers are throttled so that the liar, were it kept, would
+	// be asked for most of the 49 chunks: the test then tells "dropped at
+	// its first bad chunk" from "kept" by a wide margin either way.
 	Cluster c;
-	share_everywhere(c, 3, "w.bin", 24 * MiB + 5);
-	c.start_peer();
-	c.start_peer();
+	constexpr std::size_t chunks = 49;
+	share_everywhere(c, 3, "w.bin", (chunks - 1) * 2 * MiB + 5);
+	c.start_peer({"--rate-limit", "16M"});
+	c.start_peer({"--rate-limit", "16M"});
 	BadPeer bad(c.index_port(), c.peer_dir(2), {"w.bin"}, c.root() / "bad.log");
 	REQUIRE(c.wait_listed("w.bin", 3));
 	auto r = c.get({"--json", "w.bin"});
@@ -106,10 +110,10 @@ TEST_CASE("p2pget: a peer serving wrong bytes is dropped and the chunk comes fro
 	CHECK(json_number(r.out, "retries") >= 1);
 	CHECK(r.err.find("127.0.0.1:" + std::to_string(bad.port()) + " sent a chunk that does not match its hash") !=
 	      std::string::npos);
-	// Dropped after its first (bad) answer: only what was already pipelined
-	// reached it, far less than its fair third of 13 chunks... plus slack.
+	// Only what was pipelined while its first chunk was being verified
+	// reached it; a kept liar would have served the bulk of the file.
 	CHECK(bad.requests() >= 1);
-	CHECK(bad.requests() <= 6);
+	CHECK(bad.requests() < chunks / 2);
 }
 
 TEST_CASE("p2pget: a throttled peer does not hold back the end of the file", "[p2pget][integration]")
@@ -118,7 +122,7 @@ TEST_CASE("p2pget: a throttled peer does not hold back the end of the file", "[p
 	share_everywhere(c, 3, "t.bin", 32 * MiB);
 	c.start_peer();
 	c.start_peer();
-	c.start_peer({"--rate-limit", "1M"});
+	c.start_peer({"--rate-limit", "512K"});
 	REQUIRE(c.wait_listed("t.bin", 3));
 	double t0 = now_seconds();
 	auto r = c.get({"--json", "t.bin"});
@@ -126,9 +130,9 @@ TEST_CASE("p2pget: a throttled peer does not hold back the end of the file", "[p
 	REQUIRE(r.status == 0);
 	CHECK(same_contents(c.out() / "t.bin", c.peer_dir(0) / "t.bin"));
 	// The slow peer is handed chunks before anyone knows it is slow; its
-	// pipeline alone (several 2 MiB chunks at 1 MiB/s) would take 6 s or
+	// pipeline alone (several 2 MiB chunks at 512 KiB/s) would take 12 s or
 	// more. The endgame copies those chunks to the fast peers instead.
-	CHECK(took < 4.5);
+	CHECK(took < 8.0);
 	CHECK(json_number(r.out, "duplicates") >= 1);
 }
 
