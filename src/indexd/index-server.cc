@@ -314,6 +314,8 @@ p2p::StatsReply IndexServer::stats_reply() const
 	return p2p::StatsReply{{
 		{"peers", s.peers},
 		{"files", s.registrations},
+		// Not a counter: peers read it to ping within the TTL.
+		{"ttl_ms", static_cast<std::uint64_t>(opts_.ttl * 1000)},
 		{"names", s.names},
 		{"connections", c.connections},
 		{"connections_open", c.connections_open},

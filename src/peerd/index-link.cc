@@ -10,8 +10,10 @@
 namespace peerd {
 
 // The index drops a peer it has not heard from for TTL seconds (30 by
-// default); pinging every 5 s keeps us well inside even a short TTL.
+// default). It states its TTL as "ttl_ms" in STATS and we ping every TTL/3;
+// until it has said, and at most, every 5 s.
 inline constexpr double kPingInterval = 5.0;
+inline constexpr double kMinPingInterval = 0.01;
 // No frame at all from the index for this long: the connection is dead.
 inline constexpr double kIndexSilence = 3 * kPingInterval;
 inline constexpr double kConnectTimeout = 5.0;
@@ -69,8 +71,7 @@ void IndexLink::on_connected()
 	conn_->set_idle_timeout(kIndexSilence);
 	// The index answers with a nonce; we sign the Register with it.
 	conn_->send(p2p::Hello{});
-	timeval tv = p2p::to_timeval(kPingInterval);
-	event_add(ping_ev_.get(), &tv);
+	schedule_pings(kPingInterval);
 }
 
 void IndexLink::on_challenge(const p2p::Challenge& ch)
@@ -106,6 +107,7 @@ void IndexLink::on_message(p2p::Message& msg)
 			backoff_ = 0;
 			counters_.index_registers++;
 			log_debug("index %s: registered", index_name_.c_str());
+			conn_->send(p2p::Stats{}); // for its TTL
 		} else if (ok->of == p2p::MsgType::Unregister && stopping_) {
 			log_info("index %s: unregistered", index_name_.c_str());
 			finish_unregister();
@@ -137,6 +139,14 @@ void IndexLink::on_message(p2p::Message& msg)
 		}
 	} else if (auto* ch = std::get_if<p2p::Challenge>(&msg)) {
 		on_challenge(*ch);
+	} else if (auto* stats = std::get_if<p2p::StatsReply>(&msg)) {
+		for (auto& [key, value] : stats->counters)
+			if (key == "ttl_ms" && value > 0) {
+				double ttl = static_cast<double>(value) / 1000;
+				double every = std::clamp(ttl / 3, kMinPingInterval, kPingInterval);
+				schedule_pings(every);
+				log_debug("index %s: TTL %g s, pinging every %g s", index_name_.c_str(), ttl, every);
+			}
 	} else if (std::holds_alternative<p2p::Pong>(msg)) {
 		// Any frame resets the silence timer; nothing else to do.
 	} else if (auto* ping = std::get_if<p2p::Ping>(&msg)) {
@@ -178,6 +188,12 @@ void IndexLink::retry_later()
 	backoff_ = backoff_ == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
 	timeval tv = p2p::to_timeval(backoff_);
 	evtimer_add(retry_ev_.get(), &tv);
+}
+
+void IndexLink::schedule_pings(double interval)
+{
+	timeval tv = p2p::to_timeval(interval);
+	event_add(ping_ev_.get(), &tv);
 }
 
 void IndexLink::changed()

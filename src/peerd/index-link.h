@@ -1,8 +1,8 @@
 // The control connection to the index: prove the peer's key (HELLO,
 // CHALLENGE, IDENTIFY), register with the whole share, send updates as it
-// changes, ping well within the TTL, and when the connection is lost or
-// the registration refused, reconnect with backoff (never more than 2 s
-// between tries) and register again. Serving does not depend on it.
+// changes, ping at a third of the index's TTL, and when the connection is
+// lost or the registration refused, reconnect with backoff (never more than
+// 2 s between tries) and register again. Serving does not depend on it.
 #pragma once
 
 #include "counters.h"
@@ -43,6 +43,7 @@ private:
 	void on_close(const std::string& reason);
 	void flush();
 	void retry_later();
+	void schedule_pings(double interval);
 	void finish_unregister();
 	static void retry_cb(evutil_socket_t, short, void* self);
 	static void ping_cb(evutil_socket_t, short, void* self);

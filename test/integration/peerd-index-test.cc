@@ -1,6 +1,7 @@
 // peerd and a real indexd: what the index hears, and when. Registration,
-// live changes within 2 s, unregister on SIGTERM, healing after an index
-// restart, the hash cache across restarts, and hidden names never listed.
+// live changes within 2 s, unregister on SIGTERM, pings within a short
+// TTL, healing after an index restart, the hash cache across restarts, and
+// hidden names never listed.
 #include "peerd-harness.h"
 
 #include <algorithm>
@@ -91,6 +92,26 @@ TEST_CASE("peerd SIGTERM unregisters and exits 0", "[peerd][index][signals]")
 	CHECK(peer.proc->wait(10s) == 0);
 	CHECK(holders(index.port, "file").empty());
 	CHECK(peer.log().find("unregistered") != std::string::npos);
+}
+
+TEST_CASE("peerd pings within a short index TTL and is never dropped", "[peerd][index][ttl]")
+{
+	// A 2 s TTL is shorter than peerd's default 5 s ping: kept only if it
+	// learned the TTL from the index.
+	Index index;
+	index.start({"-t", "2"});
+	Peer peer;
+	write_text(peer.dir / "file", "content");
+	peer.start(index.addr());
+	REQUIRE(peer.ready());
+	REQUIRE(eventually([&] { return index_has(index.port, "file", peer.port); }));
+	std::this_thread::sleep_for(7s);
+	auto s = index_stats(index.port);
+	CHECK(s["ttl_ms"] == 2000);
+	CHECK(s["expired"] == 0);
+	CHECK(s["registers"] == 1);
+	CHECK(index_has(index.port, "file", peer.port));
+	peer.stop();
 }
 
 TEST_CASE("peerd re-registers within 5 s after the index restarts", "[peerd][index][reconnect]")
