@@ -103,18 +103,44 @@ bool HashCache::load(const std::string& path)
 	if (!r.bytes(trailer, 4) || std::memcmp(trailer, kTrailer, 4) != 0 || r.left() != 0)
 		return false;
 	entries_ = std::move(entries);
+	index_stats();
 	return true;
 }
 
-const SharedFile* HashCache::lookup(const std::string& name, const FileStat& st) const
+std::optional<SharedFile> HashCache::lookup(const std::string& name, const FileStat& st) const
 {
 	auto it = entries_.find(name);
-	if (it == entries_.end() || !(it->second.st == st))
-		return nullptr;
-	return &it->second;
+	if (it == entries_.end() || !(it->second.st == st)) {
+		auto same = by_stat_.find(key_of(st));
+		if (same == by_stat_.end())
+			return std::nullopt;
+		it = entries_.find(same->second);
+		if (it == entries_.end() || !(it->second.st == st))
+			return std::nullopt;
+	}
+	SharedFile f = it->second;
+	f.name = name;
+	return f;
 }
 
-void HashCache::replace(const ShareTable& table) { entries_ = table.files(); }
+void HashCache::remember(const SharedFile& file)
+{
+	entries_.insert_or_assign(file.name, file);
+	by_stat_.insert_or_assign(key_of(file.st), file.name);
+}
+
+void HashCache::replace(const ShareTable& table)
+{
+	entries_ = table.files();
+	index_stats();
+}
+
+void HashCache::index_stats()
+{
+	by_stat_.clear();
+	for (auto& [name, f] : entries_)
+		by_stat_.emplace(key_of(f.st), name);
+}
 
 bool HashCache::save(const std::string& path, const ShareTable& table, std::string* error)
 {

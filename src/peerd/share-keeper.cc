@@ -128,13 +128,13 @@ void ShareKeeper::consider(const std::string& name, const FileStat& st)
 	}
 	if (in != hashing_.end() && in->second.st == st)
 		return; // already being hashed in this version
-	if (const SharedFile* c = cache_.lookup(name, st)) {
+	if (auto c = cache_.lookup(name, st)) {
 		if (in != hashing_.end())
 			hashing_.erase(in);
 		counters_.files_from_cache++;
 		if (!ready_)
 			start_cached_++;
-		table_.put(*c);
+		table_.put(std::move(*c));
 		changed();
 		return;
 	}
@@ -190,7 +190,9 @@ void ShareKeeper::on_hashed(std::shared_ptr<HashJob> job)
 			start_hashed_++;
 		log_debug("%s: hashed %" PRIu64 " bytes, %zu chunks, %s", job->name.c_str(), job->st.size,
 		          job->chunks.size(), p2p::to_hex(job->content).c_str());
-		table_.put({job->name, job->st, std::move(job->chunks), job->content});
+		SharedFile f{job->name, job->st, std::move(job->chunks), job->content};
+		cache_.remember(f);
+		table_.put(std::move(f));
 		cache_dirty_ = true;
 		changed();
 	}

@@ -1,7 +1,7 @@
 // peerd and a real indexd: what the index hears, and when. Registration,
 // live changes within 2 s, unregister on SIGTERM, pings within a short
-// TTL, healing after an index restart, the hash cache across restarts, and
-// hidden names never listed.
+// TTL, healing after an index restart, the hash cache across restarts and
+// renames, and hidden names never listed.
 #include "peerd-harness.h"
 
 #include <algorithm>
@@ -166,6 +166,27 @@ TEST_CASE("peerd restart on unchanged files hashes nothing", "[peerd][index][cac
 	REQUIRE(peer.ready());
 	CHECK(peer.log().find("hashed 1 files, 2 from cache") != std::string::npos);
 	CHECK(eventually([&] { return index_has(index.port, "three", peer.port, file_content_hash(peer.dir / "three")); }));
+	peer.stop();
+}
+
+TEST_CASE("peerd: a file renamed within the share is not hashed again", "[peerd][index][cache]")
+{
+	Index index;
+	index.start();
+	Peer peer;
+	write_file(peer.dir / "big", 9 << 20, 4);
+	fs::create_directories(peer.dir / "archive");
+	peer.start(index.addr());
+	REQUIRE(peer.ready());
+	p2p::Hash h = file_content_hash(peer.dir / "big");
+	REQUIRE(eventually([&] { return index_has(index.port, "big", peer.port, h); }));
+	REQUIRE(peer_counter(peer, "files_hashed").value_or(0) == 1);
+
+	fs::rename(peer.dir / "big", peer.dir / "archive/big");
+	CHECK(eventually([&] { return index_has(index.port, "archive/big", peer.port, h); }));
+	CHECK(eventually([&] { return !index_has(index.port, "big", peer.port); }));
+	CHECK(peer_counter(peer, "files_hashed").value_or(0) == 1);
+	CHECK(peer_counter(peer, "files_from_cache").value_or(0) == 1);
 	peer.stop();
 }
 

@@ -149,7 +149,7 @@ TEST_CASE("hash cache: round trip, keyed by size, mtime and inode", "[peerd][has
 	peerd::HashCache cache;
 	REQUIRE(cache.load(path));
 	CHECK(cache.size() == 2);
-	const peerd::SharedFile* hit = cache.lookup("dir/big", big.st);
+	auto hit = cache.lookup("dir/big", big.st);
 	REQUIRE(hit);
 	CHECK(hit->chunks == big.chunks);
 	CHECK(hit->content == big.content);
@@ -159,7 +159,29 @@ TEST_CASE("hash cache: round trip, keyed by size, mtime and inode", "[peerd][has
 	CHECK_FALSE(cache.lookup("dir/big", {big.st.size + 1, big.st.mtime_ns, big.st.inode}));
 	CHECK_FALSE(cache.lookup("dir/big", {big.st.size, big.st.mtime_ns + 1, big.st.inode}));
 	CHECK_FALSE(cache.lookup("dir/big", {big.st.size, big.st.mtime_ns, big.st.inode + 1}));
-	CHECK_FALSE(cache.lookup("other", big.st));
+	CHECK_FALSE(cache.lookup("other", {big.st.size, big.st.mtime_ns, big.st.inode + 1}));
+}
+
+TEST_CASE("hash cache: a file renamed keeps its hashes; the key must match exactly", "[peerd][hash-cache]")
+{
+	peerd::HashCache cache;
+	peerd::SharedFile f{"old/name", {3, 7, 99}, {p2p::hash_bytes("abc", 3)}, {}};
+	f.content = p2p::content_hash(f.chunks);
+	cache.remember(f);
+	auto moved = cache.lookup("new/name", f.st);
+	REQUIRE(moved);
+	CHECK(moved->name == "new/name");
+	CHECK(moved->chunks == f.chunks);
+	CHECK(moved->content == f.content);
+	CHECK_FALSE(cache.lookup("new/name", {3, 8, 99}));
+	CHECK_FALSE(cache.lookup("new/name", {3, 7, 98}));
+
+	// Once the old name holds a newer version, its old key is gone.
+	peerd::SharedFile newer{"old/name", {4, 8, 99}, {p2p::hash_bytes("abcd", 4)}, {}};
+	newer.content = p2p::content_hash(newer.chunks);
+	cache.remember(newer);
+	CHECK_FALSE(cache.lookup("new/name", f.st));
+	CHECK(cache.lookup("elsewhere", newer.st));
 }
 
 TEST_CASE("hash cache: a damaged file is an empty cache, never a wrong hash", "[peerd][hash-cache]")
