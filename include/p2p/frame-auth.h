@@ -20,6 +20,11 @@ namespace p2p {
 using SecretKey = std::array<std::uint8_t, 32>;
 using Mac = std::array<std::uint8_t, kMacSize>;
 
+// Honest senders write a frame and its MAC together, so a whole frame whose
+// MAC has not followed within this long came from a sender without the
+// secret: it is told at once instead of at the frame deadline.
+inline constexpr double kMacGrace = 2.0;
+
 // Reads a secret file: 32 raw bytes, or 64 hex digits (and a newline).
 std::optional<SecretKey> load_secret_file(const std::string& path, std::string* error);
 

@@ -13,11 +13,6 @@
 
 namespace p2p {
 
-// Closed cluster: how long a whole frame may wait for its MAC. A sender
-// without the secret is told at once instead of at the frame deadline
-// (p2p-protocol(7)).
-static constexpr double kMacGrace = 2.0;
-
 FramedConn::FramedConn(event_base* base, evutil_socket_t fd, Callbacks cb)
 	: cb_(std::move(cb)),
 	  bev_(bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))

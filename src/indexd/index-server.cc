@@ -26,10 +26,6 @@ constexpr std::size_t kMaxSessions = 1 << 20;
 // At most one summary line of refusals per this many seconds: a flood of
 // bad clients must not flood the log.
 constexpr double kRefusalLogInterval = 10.0;
-// Closed cluster: honest senders write a frame and its MAC together, so a
-// whole frame whose MAC has not followed within this long (or the TTL, if
-// shorter) came from a client without the secret.
-constexpr double kMacGrace = 2.0;
 
 // Binds a listening socket: every interface (IPv6 "::" taking IPv4 too,
 // falling back to 0.0.0.0 without IPv6), or just `addr`.
@@ -208,7 +204,7 @@ void IndexServer::on_tick()
 			continue;
 		bool stalled = s->partial_since() > 0 && t - s->partial_since() > opts_.ttl;
 		bool idle = !s->registered() && t - s->last_frame() > 2 * opts_.ttl;
-		bool no_mac = s->partial_since() > 0 && t - s->partial_since() > std::min(kMacGrace, opts_.ttl) &&
+		bool no_mac = s->partial_since() > 0 && t - s->partial_since() > std::min(p2p::kMacGrace, opts_.ttl) &&
 		              s->frame_without_mac();
 		if (stalled || idle || no_mac)
 			late.push_back(raw);
