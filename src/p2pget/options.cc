@@ -1,12 +1,12 @@
-// Hand-written parsing rather than getopt_long: getopt keeps global state,
-// and a pure function is easy to test.
+// p2pget's flags: the shared scanner splits argv (getopt keeps global state;
+// a pure function is easy to test), this file checks values and modes.
 #include "options.h"
 
+#include "p2p/arg-scanner.h"
 #include "p2p/names.h"
 #include "p2p/parse-number.h"
 
 #include <algorithm>
-#include <cstring>
 #include <string_view>
 
 namespace p2pget {
@@ -69,105 +69,44 @@ ParseResult parse_options(int argc, const char* const* argv, const char* env_ind
 	bool list = false;
 	std::optional<std::string> lookup;
 	std::vector<std::string> names;
-	bool only_names = false;
-	for (int i = 1; i < argc; i++) {
-		std::string_view arg = argv[i];
-		if (only_names || arg.empty() || arg[0] != '-' || arg == "-") {
-			names.emplace_back(arg);
-			continue;
-		}
-		if (arg == "--") {
-			only_names = true;
-			continue;
-		}
-		// Split "--opt=value" and "-oVALUE" forms into name and inline value.
-		std::string_view name = arg;
-		std::optional<std::string_view> inline_value;
-		if (arg.starts_with("--")) {
-			auto eq = arg.find('=');
-			if (eq != std::string_view::npos) {
-				name = arg.substr(0, eq);
-				inline_value = arg.substr(eq + 1);
-			}
-		} else if (arg.size() > 2) {
-			name = arg.substr(0, 2);
-			inline_value = arg.substr(2);
-		}
-		auto takes = [&](std::string_view s, std::string_view l) { return name == s || name == l; };
-		auto value = [&](std::string_view& out) -> bool {
-			if (inline_value) {
-				out = *inline_value;
-				return true;
-			}
-			if (i + 1 >= argc) {
-				err = "option " + std::string(name) + " needs a value";
-				return false;
-			}
-			out = argv[++i];
-			return true;
-		};
-		auto flag = [&]() -> bool {
-			if (!inline_value)
-				return true;
-			// "-qv" style bundles are not supported; say so plainly.
-			err = "option " + std::string(name) + " takes no value";
-			return false;
-		};
-		std::string_view v;
-		if (takes("-h", "--help")) {
-			if (!flag())
-				return error(err);
+	p2p::ArgScanner s(argc, argv);
+	while (s.next()) {
+		if (s.flag('h', "help")) {
 			o.mode = Mode::Help;
 			return {o, ""};
-		} else if (takes("-V", "--version")) {
-			if (!flag())
-				return error(err);
+		} else if (s.flag('V', "version")) {
 			o.mode = Mode::Version;
 			return {o, ""};
-		} else if (takes("-i", "--index")) {
-			if (!value(v) || !set_index(o, v, err))
+		} else if (s.value('i', "index")) {
+			if (!set_index(o, s.arg(), err))
 				return error(err);
-		} else if (takes("-o", "--output")) {
-			if (!value(v))
-				return error(err);
-			if (v.empty())
+		} else if (s.value('o', "output")) {
+			if (s.arg().empty())
 				return error("option -o needs a folder");
-			o.out_dir = std::string(v);
-		} else if (takes("-t", "--timeout")) {
-			if (!value(v))
-				return error(err);
-			auto t = p2p::parse_seconds(v, 3600.0);
+			o.out_dir = std::string(s.arg());
+		} else if (s.value('t', "timeout")) {
+			auto t = p2p::parse_seconds(s.arg(), 3600.0);
 			if (!t)
-				return error("bad timeout '" + std::string(v) + "' (want seconds, 0 < t <= 3600)");
+				return error("bad timeout '" + std::string(s.arg()) + "' (want seconds, 0 < t <= 3600)");
 			o.timeout = *t;
-		} else if (takes("-q", "--quiet")) {
-			if (!flag())
-				return error(err);
+		} else if (s.flag('q', "quiet")) {
 			o.quiet = true;
-		} else if (takes("-v", "--verbose")) {
-			if (!flag())
-				return error(err);
+		} else if (s.flag('v', "verbose")) {
 			o.verbose++;
-		} else if (name == "--json") {
-			if (!flag())
-				return error(err);
+		} else if (s.flag(0, "json")) {
 			o.json = true;
-		} else if (name == "--secret-file") {
-			if (!value(v))
-				return error(err);
-			if (v.empty())
+		} else if (s.value(0, "secret-file")) {
+			if (s.arg().empty())
 				return error("option --secret-file needs a file");
-			o.secret_file = std::string(v);
-		} else if (name == "--list") {
-			if (!flag())
-				return error(err);
+			o.secret_file = std::string(s.arg());
+		} else if (s.flag(0, "list")) {
 			list = true;
-		} else if (name == "--lookup") {
-			if (!value(v))
-				return error(err);
-			lookup = std::string(v);
+		} else if (s.value(0, "lookup")) {
+			lookup = std::string(s.arg());
+		} else if (s.operand()) {
+			names.emplace_back(s.arg());
 		} else {
-			return error("unknown option '" + std::string(arg) + "'");
+			return error(s.error());
 		}
 	}
 	if (list && lookup)

@@ -1,6 +1,7 @@
 // Parsing of peerd's flags; see man/peerd.8 for the user's view.
 #include "options.h"
 
+#include "p2p/arg-scanner.h"
 #include "p2p/parse-number.h"
 #include "p2p/protocol.h"
 
@@ -61,84 +62,48 @@ ParsedOptions parse_options(int argc, const char* const argv[], const char* env_
 	std::string index_from = "P2P_INDEX";
 	bool have_port = false;
 
-	for (int i = 1; i < argc; i++) {
-		std::string_view arg = argv[i];
-		std::string_view value;
-		bool has_value = false;
-		std::string_view flag = arg;
-		// --long=value and -xVALUE forms.
-		if (arg.starts_with("--")) {
-			auto eq = arg.find('=');
-			if (eq != std::string_view::npos) {
-				flag = arg.substr(0, eq);
-				value = arg.substr(eq + 1);
-				has_value = true;
-			}
-		} else if (arg.size() > 2 && arg[0] == '-' && arg.find_first_not_of('v', 1) != std::string_view::npos) {
-			flag = arg.substr(0, 2);
-			value = arg.substr(2);
-			has_value = true;
-		}
-		auto is = [&](const char* s, const char* l) { return flag == s || flag == l; };
-		auto take = [&]() -> bool {
-			if (has_value)
-				return true;
-			if (i + 1 >= argc)
-				return false;
-			value = argv[++i];
-			return true;
-		};
-
-		if (is("-h", "--help")) {
+	p2p::ArgScanner s(argc, argv);
+	while (s.next()) {
+		if (s.flag('h', "help")) {
 			out.action = ParsedOptions::Action::Help;
 			return out;
-		} else if (is("-V", "--version")) {
+		} else if (s.flag('V', "version")) {
 			out.action = ParsedOptions::Action::Version;
 			return out;
-		} else if (flag.size() >= 2 && flag[0] == '-' && flag.find_first_not_of('v', 1) == std::string_view::npos) {
-			o.verbose += static_cast<int>(flag.size() - 1);
-		} else if (flag == "--verbose") {
+		} else if (s.flag('v', "verbose")) {
 			o.verbose++;
-		} else if (is("-d", "--dir")) {
-			if (!take() || value.empty())
+		} else if (s.value('d', "dir")) {
+			if (s.arg().empty())
 				return error("option -d needs a directory");
-			o.dir = value;
-		} else if (is("-i", "--index")) {
-			if (!take() || value.empty())
+			o.dir = s.arg();
+		} else if (s.value('i', "index")) {
+			if (s.arg().empty())
 				return error("option -i needs HOST[:PORT]");
-			index_text = value;
+			index_text = s.arg();
 			index_from = "-i";
-		} else if (is("-p", "--port")) {
-			if (!take())
-				return error("option -p needs a port");
-			auto port = p2p::parse_u64(value, 65535);
+		} else if (s.value('p', "port")) {
+			auto port = p2p::parse_u64(s.arg(), 65535);
 			if (!port || *port == 0)
-				return error("bad port '" + std::string(value) + "' (1-65535)");
+				return error("bad port '" + std::string(s.arg()) + "' (1-65535)");
 			o.port = static_cast<std::uint16_t>(*port);
 			have_port = true;
-		} else if (is("-n", "--id")) {
-			if (!take())
-				return error("option -n needs an ID");
-			auto id = p2p::parse_u64(value, kMaxId);
+		} else if (s.value('n', "id")) {
+			auto id = p2p::parse_u64(s.arg(), kMaxId);
 			if (!id)
-				return error("bad peer ID '" + std::string(value) + "' (0-" + std::to_string(kMaxId) + ")");
+				return error("bad peer ID '" + std::string(s.arg()) + "' (0-" + std::to_string(kMaxId) + ")");
 			o.id = static_cast<std::uint32_t>(*id);
 			o.have_id = true;
-		} else if (flag == "--rate-limit") {
-			if (!take())
-				return error("option --rate-limit needs a rate");
-			auto rate = p2p::parse_size(value);
+		} else if (s.value(0, "rate-limit")) {
+			auto rate = p2p::parse_size(s.arg());
 			if (!rate || *rate == 0)
-				return error("bad rate '" + std::string(value) + "' (bytes per second, e.g. 500K or 20M)");
+				return error("bad rate '" + std::string(s.arg()) + "' (bytes per second, e.g. 500K or 20M)");
 			o.rate_limit = *rate;
-		} else if (flag == "--secret-file") {
-			if (!take() || value.empty())
+		} else if (s.value(0, "secret-file")) {
+			if (s.arg().empty())
 				return error("option --secret-file needs a file");
-			o.secret_file = value;
-		} else if (arg.starts_with("-") && arg.size() > 1) {
-			return error("unknown option '" + std::string(arg) + "' (try -h)");
+			o.secret_file = s.arg();
 		} else {
-			return error("unexpected argument '" + std::string(arg) + "' (try -h)");
+			return error(s.error() + " (try -h)");
 		}
 	}
 

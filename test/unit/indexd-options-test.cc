@@ -83,3 +83,13 @@ TEST_CASE("indexd --secret-file", "[indexd][options]")
 	CHECK(parse({"--secret-file="}).action == ParseResult::Action::Error);
 	CHECK(indexd::usage_text().find("--secret-file FILE") != std::string::npos);
 }
+
+TEST_CASE("indexd takes -vv and -- as peerd and p2pget do", "[indexd][options]")
+{
+	auto r = parse({"-vvv", "--"});
+	REQUIRE(r.action == ParseResult::Action::Run);
+	CHECK(r.options.verbose == 3);
+	CHECK(parse({"--", "-p"}).error == "unexpected argument '-p'");
+	CHECK(parse({"-p"}).error == "option -p needs a value");
+	CHECK(parse({"--verbose=2"}).error == "option --verbose takes no value");
+}

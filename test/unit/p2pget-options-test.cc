@@ -142,3 +142,13 @@ TEST_CASE("p2pget options: --secret-file and P2P_SECRET_FILE", "[p2pget][options
 	CHECK(parse({"--secret-file=", "a"}).error == "option --secret-file needs a file");
 	CHECK(std::string(usage_text()).find("--secret-file FILE") != std::string::npos);
 }
+
+TEST_CASE("p2pget options: -vv and -qq as indexd and peerd take them", "[p2pget][options]")
+{
+	auto r = parse({"-vv", "-qq", "n", "-v"});
+	REQUIRE(r.options);
+	CHECK(r.options->verbose == 3);
+	CHECK(r.options->quiet);
+	CHECK(parse({"-qv", "n"}).error == "option -q takes no value");
+	CHECK(parse({"--json=yes", "n"}).error == "option --json takes no value");
+}

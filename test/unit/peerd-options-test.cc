@@ -85,7 +85,8 @@ TEST_CASE("peerd options: usage errors say what went wrong", "[peerd][options]")
 	};
 	std::vector<Case> cases = {
 		{{}, "-d DIR"},
-		{{"-d"}, "needs a directory"},
+		{{"-d"}, "option -d needs a value"},
+		{{"-d", ""}, "needs a directory"},
 		{{"-d", "peers/x"}, "not a peer ID"},
 		{{"-d", "peers/5536"}, "not a peer ID"},
 		{{"-d", "1", "-p", "0"}, "bad port"},
@@ -94,7 +95,7 @@ TEST_CASE("peerd options: usage errors say what went wrong", "[peerd][options]")
 		{{"-d", "x", "-n", "-3"}, "bad peer ID"},
 		{{"-d", "1", "--rate-limit", "fast"}, "bad rate"},
 		{{"-d", "1", "--rate-limit", "0"}, "bad rate"},
-		{{"-d", "1", "--rate-limit"}, "needs a rate"},
+		{{"-d", "1", "--rate-limit"}, "option --rate-limit needs a value"},
 		{{"-d", "1", "-i", "[::1"}, "bad index address"},
 		{{"-d", "1", "--frobnicate"}, "unknown option"},
 		{{"-d", "1", "extra"}, "unexpected argument"},
@@ -121,4 +122,13 @@ TEST_CASE("peerd options: --secret-file", "[peerd][options][cluster]")
 	CHECK(missing.error.find("--secret-file") != std::string::npos);
 	CHECK(parse({"-d", "peers/1", "--secret-file="}).action == ParsedOptions::Action::Error);
 	CHECK(std::string(peerd::usage_text()).find("--secret-file FILE") != std::string::npos);
+}
+
+TEST_CASE("peerd options: -vvv and -- as indexd and p2pget take them", "[peerd][options]")
+{
+	auto p = parse({"-vvv", "--dir", "peers/2", "--"});
+	REQUIRE(p.action == ParsedOptions::Action::Run);
+	CHECK(p.options.verbose == 3);
+	CHECK(parse({"-d", "1", "--", "-v"}).error == "unexpected argument '-v' (try -h)");
+	CHECK(parse({"-d", "1", "-vd"}).error == "option -v takes no value (try -h)");
 }
