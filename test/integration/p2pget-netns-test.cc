@@ -36,8 +36,8 @@ struct Cluster {
 		client_addr = lab.add_host("cli");
 		if (!lab.available())
 			return false;
-		// A TTL above peerd's 5 s ping interval, short enough to cut past.
-		index = std::make_unique<Process>(lab.in("idx", {bin("indexd"), "-p", "60000", "-t", "8"}));
+		// A short TTL, which peerd learns and pings within.
+		index = std::make_unique<Process>(lab.in("idx", {bin("indexd"), "-p", "60000", "-t", "3"}));
 		for (int i = 1; i <= 3; i++) {
 			auto dir = tmp / ("peers/" + std::to_string(i));
 			write_file(dir / kFile, file_size, 77);
@@ -122,8 +122,8 @@ TEST_CASE("the index's link cut and restored: peers register again", "[netns]")
 	if (skip_unless_started(c, 1u << 20))
 		return;
 	REQUIRE(c.lab.set_link("idx", false));
-	// Longer than the index's TTL (8 s), so it drops every peer.
-	std::this_thread::sleep_for(seconds(10));
+	// Longer than the index's TTL (3 s), so it drops every peer.
+	std::this_thread::sleep_for(seconds(5));
 	REQUIRE(c.lab.set_link("idx", true));
 	auto t0 = steady_clock::now();
 	CHECK(eventually([&] { return c.holders() == 3; }, seconds(30)));
