@@ -1,5 +1,5 @@
-// p2pget when peers misbehave: frozen, killed, throttled, lying, or holding
-// different versions of one name.
+// p2pget when peers misbehave: frozen, killed, throttled, lying, rewriting
+// the file under it, or holding different versions of one name.
 #include "p2pget-bad-peer.h"
 #include "p2pget-cluster.h"
 
@@ -152,4 +152,26 @@ TEST_CASE("p2pget: two versions under one name -> the one most peers hold", "[p2
 	CHECK(json_number(r.out, "versions") == 2);
 	// The minority peer sent nothing.
 	CHECK(r.out.find("127.0.0.1:" + std::to_string(c.peer_port(0))) == std::string::npos);
+}
+
+TEST_CASE("p2pget: a peer whose file is rewritten mid-download is dropped; the others finish", "[p2pget][integration]")
+{
+	Cluster c;
+	share_everywhere(c, 3, "m.bin", 40 * MiB);
+	for (int p = 0; p < 3; p++)
+		c.start_peer({"--rate-limit", "8M"});
+	REQUIRE(c.wait_listed("m.bin", 3));
+	fixtures::Process get(c.get_argv({"-v", "--json", "m.bin"}));
+	auto sidecar = c.out() / ".m.bin.p2state";
+	REQUIRE(fixtures::eventually([&] { return recorded_chunks(sidecar) >= 2; }, std::chrono::seconds(20)));
+	// In place, as a careless writer would: peer 1 may send bytes of either
+	// version, or say the file changed; neither may reach the output.
+	fixtures::write_file(c.peer_dir(1) / "m.bin", 40 * MiB, 12);
+	auto st = get.wait(std::chrono::seconds(60));
+	INFO(get.stderr_text());
+	REQUIRE(st == 0);
+	CHECK(same_contents(c.out() / "m.bin", c.peer_dir(0) / "m.bin"));
+	CHECK_FALSE(same_contents(c.out() / "m.bin", c.peer_dir(1) / "m.bin"));
+	// Dropped (-v logs why: its error, a bad chunk, a short read...).
+	CHECK(get.stderr_text().find("m.bin: 127.0.0.1:" + std::to_string(c.peer_port(1)) + ": ") != std::string::npos);
 }
