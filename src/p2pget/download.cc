@@ -193,11 +193,15 @@ void Download::manifest_complete()
 	for (std::size_t i = 0; i < peers_.size(); i++)
 		if (peers_[i]->closed())
 			plan_->drop_peer(i);
+	// Chunks already on disk, in the partial file or in an older copy at
+	// the output path, are checked there before anyone is asked for them.
 	for (std::uint32_t c = 0; c < plan_->chunk_count(); c++) {
-		if (file_->recorded()[c]) {
+		bool resumed = file_->recorded()[c];
+		if (resumed || file_->seed_covers(chunk_offset(c), chunk_length(c))) {
 			plan_->hold(c);
 			local_checks_++;
-			engine_.pool().submit({file_, chunk_offset(c), chunk_length(c), chunk_hashes_[c], id_, c, kLocal});
+			engine_.pool().submit(
+				{file_, chunk_offset(c), chunk_length(c), chunk_hashes_[c], id_, c, kLocal, !resumed});
 		}
 	}
 	pump();
@@ -248,7 +252,8 @@ void Download::on_chunk_buffered(PeerFetch& p, std::uint32_t chunk, const std::v
 	if (!write_chunk_bytes(bytes.data(), bytes.size(), chunk_offset(chunk)))
 		return;
 	engine_.count("endgame_wins");
-	file_->mark_verified(chunk);
+	if (!record_verified(chunk))
+		return;
 	done_bytes_ += chunk_length(chunk);
 	check_progress();
 }
@@ -265,6 +270,9 @@ void Download::on_verified(const VerifyResult& r)
 	if (r.peer == kLocal) {
 		local_checks_--;
 		if (r.ok) {
+			// A seed chunk is recorded now, so an interruption keeps it.
+			if (!file_->recorded()[r.chunk] && !record_verified(r.chunk))
+				return;
 			plan_->done(r.chunk);
 			result_.resumed += chunk_length(r.chunk);
 			done_bytes_ += chunk_length(r.chunk);
@@ -296,13 +304,19 @@ void Download::on_verified(const VerifyResult& r)
 	for (auto o : *others)
 		if (auto* q = peer(o))
 			q->discard(r.chunk);
-	if (!file_->mark_verified(r.chunk)) {
-		fail(FileResult::Status::Failed, "writing the sidecar of " + file_->partial_path().string() + ": " +
-		                                     std::strerror(errno));
+	if (!record_verified(r.chunk))
 		return;
-	}
 	done_bytes_ += chunk_length(r.chunk);
 	pump();
+}
+
+bool Download::record_verified(std::uint32_t chunk)
+{
+	if (file_->mark_verified(chunk))
+		return true;
+	fail(FileResult::Status::Failed, "writing the sidecar of " + file_->partial_path().string() + ": " +
+	                                     std::strerror(errno));
+	return false;
 }
 
 void Download::on_peer_closed(PeerFetch& p, const std::string& reason, bool bad_data)

@@ -32,7 +32,7 @@ struct FileResult {
 	std::size_t peers = 0;    // peers holding the chosen version
 	double seconds = 0;
 	std::uint64_t fetched = 0; // bytes received from peers (all copies)
-	std::uint64_t resumed = 0; // bytes found verified on disk
+	std::uint64_t resumed = 0; // bytes found on disk: partial file or older copy
 	std::uint64_t retries = 0;
 	std::uint64_t duplicates = 0;
 	std::uint64_t bad_chunks = 0;
@@ -82,6 +82,8 @@ private:
 	void check_progress();
 	void succeed();
 	void fail(FileResult::Status status, const std::string& error);
+	// Writes the chunk's mark in the sidecar, or fails the download.
+	bool record_verified(std::uint32_t chunk);
 	void close_peers();
 	static void endgame_cb(evutil_socket_t, short, void* self);
 	std::uint64_t chunk_offset(std::uint32_t chunk) const;

@@ -1,17 +1,37 @@
 // Chunks are hashed straight from a read-only mapping of the partial file:
-// no copy, and no buffer of our own.
+// no copy, and no buffer of our own (a seed's chunks excepted).
 #include "hash-pool.h"
 
 #include "partial-file.h"
 
 #include <cerrno>
+#include <vector>
 #include <sys/mman.h>
 #include <unistd.h>
 
 namespace p2pget {
 
+namespace {
+
+VerifyResult verify_seed_chunk(const VerifyJob& job)
+{
+	VerifyResult r{job.download, job.chunk, job.peer, false, 0};
+	// Not mapped: someone may truncate the seed (SIGBUS). The copy comes
+	// from this buffer, so what is written is exactly what matched.
+	thread_local std::vector<unsigned char> buf;
+	buf.resize(job.length);
+	r.ok = job.file->read_seed(buf.data(), job.length, job.offset) &&
+	       p2p::hash_bytes(buf.data(), job.length) == job.expected &&
+	       job.file->write(buf.data(), job.length, job.offset);
+	return r;
+}
+
+} // namespace
+
 VerifyResult verify_chunk(const VerifyJob& job)
 {
+	if (job.from_seed)
+		return verify_seed_chunk(job);
 	VerifyResult r{job.download, job.chunk, job.peer, false, 0};
 	// Map the chunk rather than pread it: the bytes are in the page cache
 	// already, and a mapping hashes them without another copy.

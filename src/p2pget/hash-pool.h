@@ -1,6 +1,8 @@
 // Verifying chunks off the reactor thread: each chunk is hashed back from
 // the partial file (the page cache) on a p2p::WorkPool worker, so checking
-// at network speed never stalls the reactor.
+// at network speed never stalls the reactor. A chunk of the seed (an older
+// copy of the file) is read, hashed, and on a match written to the partial
+// file from the very bytes that were hashed.
 #pragma once
 
 #include "p2p/hash.h"
@@ -23,6 +25,7 @@ struct VerifyJob {
 	std::size_t download = 0;
 	std::uint32_t chunk = 0;
 	std::size_t peer = 0;
+	bool from_seed = false;
 };
 
 struct VerifyResult {
@@ -49,7 +52,8 @@ private:
 	p2p::WorkPool pool_; // last: its workers stop before on_result_ goes
 };
 
-// Hashes the job's bytes in place (read-only mapping) and compares.
+// Hashes the job's bytes in place (read-only mapping) and compares; for a
+// seed chunk, reads, compares, and copies a match into the partial file.
 VerifyResult verify_chunk(const VerifyJob& job);
 
 } // namespace p2pget

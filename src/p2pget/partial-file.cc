@@ -130,6 +130,16 @@ std::unique_ptr<PartialFile> PartialFile::open(const fs::path& out_dir, const st
 		error = sys_error("cannot size", pf->partial_);
 		return nullptr;
 	}
+	// Not through a symlink: the seed is the file the rename will replace.
+	pf->seed_fd_ = ::open(pf->final_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (pf->seed_fd_ >= 0) {
+		if (::fstat(pf->seed_fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+			pf->seed_size_ = static_cast<std::uint64_t>(st.st_size);
+		} else {
+			::close(pf->seed_fd_);
+			pf->seed_fd_ = -1;
+		}
+	}
 	return pf;
 }
 
@@ -139,11 +149,29 @@ PartialFile::~PartialFile()
 		::close(fd_);
 	if (state_fd_ >= 0)
 		::close(state_fd_);
+	if (seed_fd_ >= 0)
+		::close(seed_fd_);
 }
 
 bool PartialFile::write(const void* data, std::size_t len, std::uint64_t offset)
 {
 	return pwrite_all(fd_, data, len, offset);
+}
+
+bool PartialFile::read_seed(void* out, std::size_t len, std::uint64_t offset) const
+{
+	auto p = static_cast<char*>(out);
+	while (len > 0) {
+		ssize_t n = ::pread(seed_fd_, p, len, static_cast<off_t>(offset));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= static_cast<std::size_t>(n);
+		offset += static_cast<std::uint64_t>(n);
+	}
+	return true;
 }
 
 bool PartialFile::mark_verified(std::uint32_t chunk)

@@ -2,6 +2,8 @@
 // and its sidecar (DIR/sub/.NAME.p2state), which records the chunks already
 // verified so an interrupted run resumes. The sidecar is a hint, not a
 // proof: chunks it lists are hashed again on resume (see download.cc).
+// An older copy already at DIR/NAME is the seed: its chunks that match the
+// new version's hashes are copied in rather than fetched, as rsync would.
 #pragma once
 
 #include "p2p/hash.h"
@@ -36,6 +38,11 @@ public:
 	// Records a chunk as verified; call only after its bytes were written
 	// and hashed from the file.
 	bool mark_verified(std::uint32_t chunk);
+	// Whether the seed holds the bytes [offset, offset + len).
+	bool seed_covers(std::uint64_t offset, std::uint32_t len) const { return offset + len <= seed_size_; }
+	// Reads all of `len` bytes of the seed at `offset`; false if it has
+	// shrunk or cannot be read. Safe from any thread.
+	bool read_seed(void* out, std::size_t len, std::uint64_t offset) const;
 	// fsync, atomic rename into place, sidecar removed. false + `error`.
 	bool finish(std::string& error);
 	const fs::path& partial_path() const { return partial_; }
@@ -49,6 +56,8 @@ private:
 	fs::path final_, partial_, sidecar_;
 	int fd_ = -1;
 	int state_fd_ = -1;
+	int seed_fd_ = -1; // the older copy at final_, if any
+	std::uint64_t seed_size_ = 0;
 	std::vector<bool> recorded_;
 };
 

@@ -1,5 +1,6 @@
-// p2pget's partial file: resuming after an interruption, many downloads in
-// one run, and disk errors that must never leave a truncated final file.
+// p2pget's partial file: resuming after an interruption, reusing an older
+// copy at the output path, many downloads in one run, and disk errors that
+// must never leave a truncated final file.
 #include "p2pget-cluster.h"
 
 #include <catch2/catch.hpp>
@@ -80,6 +81,57 @@ TEST_CASE("p2pget: a corrupted partial file is re-fetched where it is wrong", "[
 	CHECK(same_contents(c.out() / "c.bin", c.peer_dir(0) / "c.bin"));
 	CHECK(json_number(r.out, "resumed") == 8 * MiB);
 	CHECK(json_number(r.out, "bytes") == 2 * MiB);
+}
+
+TEST_CASE("p2pget: an older copy at the output path gives every chunk that still matches", "[p2pget][integration]")
+{
+	Cluster c;
+	const std::uint64_t size = 20 * MiB + 7; // chunks 0-9 of 2 MiB, chunk 10 of 7 bytes
+	fixtures::write_file(c.peer_dir(0) / "o.bin", size, 21);
+	c.start_peer();
+	REQUIRE(c.wait_listed("o.bin", 1));
+	auto old_copy = c.out() / "o.bin";
+
+	SECTION("changed and missing chunks are fetched, the rest copied")
+	{
+		// Older and shorter: chunk 2 differs; 17 MiB covers chunks 0-7 only.
+		std::filesystem::create_directories(c.out());
+		std::filesystem::copy_file(c.peer_dir(0) / "o.bin", old_copy);
+		std::filesystem::resize_file(old_copy, 17 * MiB);
+		{
+			std::fstream f(old_copy, std::ios::in | std::ios::out | std::ios::binary);
+			f.seekp(static_cast<std::streamoff>(5 * MiB));
+			f.put('\x5a');
+		}
+		auto r = c.get({"--json", "o.bin"});
+		REQUIRE(r.status == 0);
+		CHECK(same_contents(old_copy, c.peer_dir(0) / "o.bin"));
+		CHECK(json_number(r.out, "resumed") == 7 * 2 * MiB);
+		CHECK(json_number(r.out, "bytes") == 3 * 2 * MiB + 7);
+	}
+	SECTION("an identical copy: nothing is fetched")
+	{
+		std::filesystem::create_directories(c.out());
+		std::filesystem::copy_file(c.peer_dir(0) / "o.bin", old_copy);
+		auto r = c.get({"--json", "o.bin"});
+		REQUIRE(r.status == 0);
+		CHECK(same_contents(old_copy, c.peer_dir(0) / "o.bin"));
+		CHECK(json_number(r.out, "resumed") == size);
+		CHECK(json_number(r.out, "bytes") == 0);
+	}
+	SECTION("a symlink there is replaced, never read or written through")
+	{
+		auto target = c.root() / "elsewhere.bin";
+		std::filesystem::copy_file(c.peer_dir(0) / "o.bin", target);
+		std::filesystem::create_directories(c.out());
+		std::filesystem::create_symlink(target, old_copy);
+		auto r = c.get({"--json", "o.bin"});
+		REQUIRE(r.status == 0);
+		CHECK_FALSE(std::filesystem::is_symlink(old_copy));
+		CHECK(same_contents(old_copy, c.peer_dir(0) / "o.bin"));
+		CHECK(json_number(r.out, "bytes") == size);
+		CHECK(same_contents(target, c.peer_dir(0) / "o.bin"));
+	}
 }
 
 TEST_CASE("p2pget: twenty downloads at once in one run", "[p2pget][integration]")
