@@ -52,7 +52,7 @@ std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow
 		peers_[peer].in_flight++;
 		return chunk;
 	}
-	if (!allow_duplicate)
+	if (!allow_duplicate || !endgame())
 		return std::nullopt;
 	// Endgame: duplicate the request that has waited longest, so a slow or
 	// stuck peer does not hold back the end of the file.
@@ -156,6 +156,7 @@ void ChunkPlan::hold(std::uint32_t chunk)
 	// Its queue entry stays behind, stale, and next() skips it: erasing
 	// from the middle would make resuming a huge file quadratic.
 	queued_count_--;
+	held_count_++;
 	states_[chunk] = State::Held;
 }
 
@@ -163,6 +164,7 @@ void ChunkPlan::done(std::uint32_t chunk)
 {
 	if (states_.at(chunk) != State::Held)
 		throw std::logic_error("ChunkPlan::done: chunk not held");
+	held_count_--;
 	states_[chunk] = State::Done;
 	done_count_++;
 }
@@ -171,6 +173,7 @@ void ChunkPlan::release(std::uint32_t chunk)
 {
 	if (states_.at(chunk) != State::Held)
 		throw std::logic_error("ChunkPlan::release: chunk not held");
+	held_count_--;
 	states_[chunk] = State::Queued;
 	queued_count_++;
 	queue_.push_front(chunk);

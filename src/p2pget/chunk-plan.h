@@ -23,11 +23,11 @@ public:
 	PeerId add_peer();
 
 	// The chunk `peer` should request next, or nullopt when there is none
-	// for it now. Takes the oldest queued chunk; when the queue is empty
-	// (endgame) and `allow_duplicate`, the chunk whose oldest copy has been
-	// in flight longest among those with fewer than max_copies copies, none
-	// with this peer, and in flight for at least `min_age` seconds (a copy
-	// of a request that is merely on time only wastes bandwidth).
+	// for it now. Takes the oldest queued chunk; in the endgame and when
+	// `allow_duplicate`, the chunk whose oldest copy has been in flight
+	// longest among those with fewer than max_copies copies, none with this
+	// peer, and in flight for at least `min_age` seconds (a copy of a
+	// request that is merely on time only wastes bandwidth).
 	std::optional<std::uint32_t> next(PeerId peer, double now, bool allow_duplicate = true, double min_age = 0);
 
 	// A verified copy of `chunk` came from `peer`. Returns the other peers
@@ -60,7 +60,9 @@ public:
 	bool peer_live(PeerId peer) const { return peer < peers_.size() && peers_[peer].live; }
 	std::uint32_t in_flight(PeerId peer) const;
 	std::size_t copies(std::uint32_t chunk) const;
-	bool endgame() const { return queued_count_ == 0 && !complete(); }
+	// Nothing queued, and nothing held that a failed local check may yet
+	// put back in the queue.
+	bool endgame() const { return queued_count_ == 0 && held_count_ == 0 && !complete(); }
 	std::uint32_t queued() const { return queued_count_; }
 	// Chunks handed out again after a failed or dropped copy.
 	std::uint64_t retries() const { return retries_; }
@@ -85,6 +87,7 @@ private:
 	std::vector<Peer> peers_;
 	std::uint32_t max_copies_;
 	std::uint32_t queued_count_;
+	std::uint32_t held_count_ = 0;
 	std::uint32_t done_count_ = 0;
 	std::uint64_t retries_ = 0;
 	std::uint64_t duplicates_ = 0;

@@ -159,6 +159,25 @@ TEST_CASE("resume: held chunks are skipped, then done or released", "[p2pget][ch
 	CHECK_THROWS(plan.done(1));
 }
 
+TEST_CASE("no endgame copies while held chunks may still come back", "[p2pget][chunk-plan]")
+{
+	ChunkPlan plan(3);
+	plan.hold(0);
+	plan.hold(1);
+	auto a = plan.add_peer();
+	auto b = plan.add_peer();
+	REQUIRE(plan.next(a, 0) == 2u);
+	// Queue empty, but 0 and 1 are still being checked on disk.
+	CHECK_FALSE(plan.endgame());
+	CHECK_FALSE(plan.next(b, 100));
+	plan.release(0);
+	CHECK(plan.next(b, 100) == 0u);
+	plan.done(1);
+	CHECK(plan.endgame());
+	CHECK(plan.next(b, 100) == 2u); // now a copy of a's old request
+	CHECK(plan.duplicates() == 1);
+}
+
 TEST_CASE("a chunk failing on every peer in turn ends starved", "[p2pget][chunk-plan]")
 {
 	ChunkPlan plan(1);
