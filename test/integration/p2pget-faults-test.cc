@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <functional>
 
 using namespace p2pget_test;
 using fixtures::same_contents;
@@ -28,6 +29,27 @@ std::size_t recorded_chunks(const std::filesystem::path& sidecar)
 {
 	auto text = fixtures::read_all(sidecar);
 	return text.size() > 128 ? static_cast<std::size_t>(std::count(text.begin() + 128, text.end(), '1')) : 0;
+}
+
+// Shares `name` on three peers at 8 MiB/s each and runs p2pget -v on it,
+// calling `disrupt` once two chunks are verified. The download must still
+// come out whole; returns p2pget's stderr.
+std::string download_through(Cluster& c, const std::string& name, std::uint64_t size,
+                             const std::function<void()>& disrupt)
+{
+	share_everywhere(c, 3, name, size);
+	for (int p = 0; p < 3; p++)
+		c.start_peer({"--rate-limit", "8M"});
+	REQUIRE(c.wait_listed(name, 3));
+	fixtures::Process get(c.get_argv({"-v", "--json", name}));
+	auto sidecar = c.out() / ("." + name + ".p2state");
+	REQUIRE(fixtures::eventually([&] { return recorded_chunks(sidecar) >= 2; }, std::chrono::seconds(20)));
+	disrupt();
+	auto st = get.wait(std::chrono::seconds(60));
+	INFO(get.stderr_text());
+	REQUIRE(st == 0);
+	CHECK(same_contents(c.out() / name, c.peer_dir(0) / name));
+	return get.stderr_text();
 }
 
 } // namespace
@@ -77,18 +99,7 @@ TEST_CASE("p2pget: every peer frozen -> exit 1 and no final file", "[p2pget][int
 TEST_CASE("p2pget: a peer killed mid-download does not fail the download", "[p2pget][integration]")
 {
 	Cluster c;
-	share_everywhere(c, 3, "k.bin", 48 * MiB);
-	for (int p = 0; p < 3; p++)
-		c.start_peer({"--rate-limit", "8M"});
-	REQUIRE(c.wait_listed("k.bin", 3));
-	fixtures::Process get(c.get_argv({"--json", "k.bin"}));
-	auto sidecar = c.out() / ".k.bin.p2state";
-	REQUIRE(fixtures::eventually([&] { return recorded_chunks(sidecar) >= 2; }, std::chrono::seconds(20)));
-	c.peer(1).signal(SIGKILL);
-	auto st = get.wait(std::chrono::seconds(60));
-	INFO(get.stderr_text());
-	REQUIRE(st == 0);
-	CHECK(same_contents(c.out() / "k.bin", c.peer_dir(0) / "k.bin"));
+	download_through(c, "k.bin", 48 * MiB, [&] { c.peer(1).signal(SIGKILL); });
 }
 
 TEST_CASE("p2pget: a peer serving wrong bytes is dropped and the chunk comes from another", "[p2pget][integration]")
@@ -157,21 +168,11 @@ TEST_CASE("p2pget: two versions under one name -> the one most peers hold", "[p2
 TEST_CASE("p2pget: a peer whose file is rewritten mid-download is dropped; the others finish", "[p2pget][integration]")
 {
 	Cluster c;
-	share_everywhere(c, 3, "m.bin", 40 * MiB);
-	for (int p = 0; p < 3; p++)
-		c.start_peer({"--rate-limit", "8M"});
-	REQUIRE(c.wait_listed("m.bin", 3));
-	fixtures::Process get(c.get_argv({"-v", "--json", "m.bin"}));
-	auto sidecar = c.out() / ".m.bin.p2state";
-	REQUIRE(fixtures::eventually([&] { return recorded_chunks(sidecar) >= 2; }, std::chrono::seconds(20)));
 	// In place, as a careless writer would: peer 1 may send bytes of either
 	// version, or say the file changed; neither may reach the output.
-	fixtures::write_file(c.peer_dir(1) / "m.bin", 40 * MiB, 12);
-	auto st = get.wait(std::chrono::seconds(60));
-	INFO(get.stderr_text());
-	REQUIRE(st == 0);
-	CHECK(same_contents(c.out() / "m.bin", c.peer_dir(0) / "m.bin"));
+	auto err = download_through(c, "m.bin", 40 * MiB,
+	                            [&] { fixtures::write_file(c.peer_dir(1) / "m.bin", 40 * MiB, 12); });
 	CHECK_FALSE(same_contents(c.out() / "m.bin", c.peer_dir(1) / "m.bin"));
 	// Dropped (-v logs why: its error, a bad chunk, a short read...).
-	CHECK(get.stderr_text().find("m.bin: 127.0.0.1:" + std::to_string(c.peer_port(1)) + ": ") != std::string::npos);
+	CHECK(err.find("m.bin: 127.0.0.1:" + std::to_string(c.peer_port(1)) + ": ") != std::string::npos);
 }
