@@ -131,7 +131,8 @@ std::unique_ptr<PartialFile> PartialFile::open(const fs::path& out_dir, const st
 		return nullptr;
 	}
 	// Not through a symlink: the seed is the file the rename will replace.
-	pf->seed_fd_ = ::open(pf->final_.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	// O_NONBLOCK: a FIFO there must not hang us; it is then refused below.
+	pf->seed_fd_ = ::open(pf->final_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (pf->seed_fd_ >= 0) {
 		if (::fstat(pf->seed_fd_, &st) == 0 && S_ISREG(st.st_mode)) {
 			pf->seed_size_ = static_cast<std::uint64_t>(st.st_size);

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <sys/stat.h>
 
 using namespace p2pget_test;
 using fixtures::same_contents;
@@ -131,6 +132,15 @@ TEST_CASE("p2pget: an older copy at the output path gives every chunk that still
 		CHECK(same_contents(old_copy, c.peer_dir(0) / "o.bin"));
 		CHECK(json_number(r.out, "bytes") == size);
 		CHECK(same_contents(target, c.peer_dir(0) / "o.bin"));
+	}
+	SECTION("a FIFO there neither hangs it nor is read")
+	{
+		std::filesystem::create_directories(c.out());
+		REQUIRE(::mkfifo(old_copy.c_str(), 0644) == 0);
+		auto r = c.get({"--json", "o.bin"});
+		REQUIRE(r.status == 0);
+		CHECK(same_contents(old_copy, c.peer_dir(0) / "o.bin"));
+		CHECK(json_number(r.out, "bytes") == size);
 	}
 }
 
