@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace p2p {
 
@@ -34,6 +35,9 @@ public:
 	FrameAuth(const SecretKey& key, bool initiator) : key_(key), initiator_(initiator) {}
 
 	Mac seal(std::span<const std::byte> frame);
+	// Seals the frame that ends `buf`, starting at `frame_start`, and
+	// appends its MAC to `buf`.
+	void append_mac(std::vector<std::byte>& buf, std::size_t frame_start = 0);
 	bool verify(std::span<const std::byte> frame, std::span<const std::byte> mac);
 
 private:

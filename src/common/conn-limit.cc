@@ -21,11 +21,8 @@ std::size_t connection_budget(std::size_t reserve, std::size_t ceiling)
 void refuse_connection(int fd, ErrorCode code, const std::string& text, const SecretKey* secret)
 {
 	auto frame = encode(Error{code, 0, text});
-	if (secret) {
-		Mac mac = FrameAuth(*secret, false).seal(frame);
-		auto* m = reinterpret_cast<const std::byte*>(mac.data());
-		frame.insert(frame.end(), m, m + mac.size());
-	}
+	if (secret)
+		FrameAuth(*secret, false).append_mac(frame);
 	(void)!::send(fd, frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 	::close(fd);
 }

@@ -64,6 +64,13 @@ Mac FrameAuth::seal(std::span<const std::byte> frame)
 	return compute(frame, initiator_, sent_++);
 }
 
+void FrameAuth::append_mac(std::vector<std::byte>& buf, std::size_t frame_start)
+{
+	Mac mac = seal({buf.data() + frame_start, buf.size() - frame_start});
+	const auto* b = reinterpret_cast<const std::byte*>(mac.data());
+	buf.insert(buf.end(), b, b + mac.size());
+}
+
 bool FrameAuth::verify(std::span<const std::byte> frame, std::span<const std::byte> mac)
 {
 	if (mac.size() != kMacSize)

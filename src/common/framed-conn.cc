@@ -175,11 +175,8 @@ void FramedConn::send(const Message& msg)
 		return;
 	scratch_.clear();
 	encode(msg, scratch_);
-	if (auth_) {
-		Mac mac = auth_->seal(scratch_);
-		scratch_.insert(scratch_.end(), reinterpret_cast<const std::byte*>(mac.data()),
-		                reinterpret_cast<const std::byte*>(mac.data() + mac.size()));
-	}
+	if (auth_)
+		auth_->append_mac(scratch_);
 	bufferevent_write(bev_.get(), scratch_.data(), scratch_.size());
 }
 

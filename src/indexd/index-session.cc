@@ -238,11 +238,8 @@ void IndexSession::reply(const p2p::Message& msg)
 
 void IndexSession::seal(std::size_t start)
 {
-	if (!auth_)
-		return;
-	p2p::Mac mac = auth_->seal({out_.data() + start, out_.size() - start});
-	const auto* b = reinterpret_cast<const std::byte*>(mac.data());
-	out_.insert(out_.end(), b, b + mac.size());
+	if (auth_)
+		auth_->append_mac(out_, start);
 }
 
 bool IndexSession::frame_without_mac() const

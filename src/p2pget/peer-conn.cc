@@ -103,11 +103,8 @@ void PeerConn::send(const p2p::Message& msg)
 		return;
 	std::size_t start = out_.size();
 	p2p::encode(msg, out_);
-	if (auth_) {
-		p2p::Mac mac = auth_->seal({out_.data() + start, out_.size() - start});
-		const auto* b = reinterpret_cast<const std::byte*>(mac.data());
-		out_.insert(out_.end(), b, b + mac.size());
-	}
+	if (auth_)
+		auth_->append_mac(out_, start);
 	if (connected_ && !flush())
 		close(std::string("send failed: ") + std::strerror(errno));
 }

@@ -299,11 +299,8 @@ bool Client::send_bytes(const void* data, std::size_t len) { return send_all(fd_
 bool Client::send(const p2p::Message& msg)
 {
 	auto bytes = p2p::encode(msg);
-	if (auth_) {
-		p2p::Mac mac = auth_->seal(bytes);
-		auto* m = reinterpret_cast<const std::byte*>(mac.data());
-		bytes.insert(bytes.end(), m, m + mac.size());
-	}
+	if (auth_)
+		auth_->append_mac(bytes);
 	return send_bytes(bytes.data(), bytes.size());
 }
 

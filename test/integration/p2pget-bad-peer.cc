@@ -46,11 +46,8 @@ std::optional<p2p::FrameAuth> g_seal;
 bool send_msg(int fd, const p2p::Message& m)
 {
 	auto bytes = p2p::encode(m);
-	if (g_seal) {
-		p2p::Mac mac = g_seal->seal(bytes);
-		auto b = reinterpret_cast<const std::byte*>(mac.data());
-		bytes.insert(bytes.end(), b, b + mac.size());
-	}
+	if (g_seal)
+		g_seal->append_mac(bytes);
 	return fixtures::send_all(fd, bytes.data(), bytes.size());
 }
 

@@ -28,6 +28,21 @@ TEST_CASE("a sealed frame verifies on the other side, in order", "[frame-auth]")
 	CHECK(server.verify(f2, bytes_of(m2)));
 }
 
+TEST_CASE("append_mac seals only the frame at the end of a buffer", "[frame-auth]")
+{
+	FrameAuth client(key_of(1), true), server(key_of(1), false);
+	auto f1 = encode(Ping{1}), f2 = encode(Ping{2});
+	std::vector<std::byte> batch = f1;
+	client.append_mac(batch);
+	std::size_t second = batch.size();
+	batch.insert(batch.end(), f2.begin(), f2.end());
+	client.append_mac(batch, second);
+	REQUIRE(batch.size() == f1.size() + f2.size() + 2 * kMacSize);
+	std::span<const std::byte> all(batch);
+	CHECK(server.verify(f1, all.subspan(f1.size(), kMacSize)));
+	CHECK(server.verify(f2, all.subspan(second + f2.size(), kMacSize)));
+}
+
 TEST_CASE("forged, replayed, reordered and reflected frames are refused", "[frame-auth]")
 {
 	auto f = encode(Lookup{"a"});
