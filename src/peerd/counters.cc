@@ -53,14 +53,9 @@ std::string join(const std::vector<std::pair<std::string, std::uint64_t>>& pairs
 
 std::string Counters::format() const { return join(pairs()); }
 
-std::uint64_t Counters::refusals() const
+std::vector<std::pair<std::string, std::uint64_t>> Counters::refusal_pairs() const
 {
-	return connections_refused + idle_closed + bad_frames + bad_macs + frame_timeouts + files_busy + index_refused;
-}
-
-std::string Counters::format_refusals() const
-{
-	return join({
+	return {
 		{"connections_refused", connections_refused},
 		{"idle_closed", idle_closed},
 		{"bad_frames", bad_frames},
@@ -68,7 +63,17 @@ std::string Counters::format_refusals() const
 		{"frame_timeouts", frame_timeouts},
 		{"files_busy", files_busy},
 		{"index_refused", index_refused},
-	});
+	};
 }
+
+std::uint64_t Counters::refusals() const
+{
+	std::uint64_t sum = 0;
+	for (auto& [name, v] : refusal_pairs())
+		sum += v;
+	return sum;
+}
+
+std::string Counters::format_refusals() const { return join(refusal_pairs()); }
 
 } // namespace peerd

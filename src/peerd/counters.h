@@ -47,6 +47,9 @@ struct Counters {
 	// What was refused or dropped: the sum, and the counters for a log line.
 	std::uint64_t refusals() const;
 	std::string format_refusals() const;
+
+private:
+	std::vector<std::pair<std::string, std::uint64_t>> refusal_pairs() const;
 };
 
 } // namespace peerd
