@@ -19,13 +19,9 @@ LOADGEN=${LOADGEN:-build/tools/index-load}
 for f in "$INDEXD" "$LOADGEN"; do
 	[ -x "$f" ] || { echo "bench-index: $f missing; run make first" >&2; exit 1; }
 done
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo apt-get update -qq && $sudo apt-get install -y -qq redis-server redis-tools >/dev/null
-fi
+command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
+	apt_install redis-server redis-tools
 
-# A loopback port nothing listens on (bash's /dev/tcp connect fails), below
-# the ephemeral range so that no client socket of ours can be holding it.
 # wait_port_pid PORT PID: until something listens, or PID is gone (then fail).
 wait_port_pid() {
 	for _ in $(seq 100); do
@@ -36,26 +32,38 @@ wait_port_pid() {
 	return 1
 }
 
-ipid="" rpid=""
+# start_on_free_port LOG CMD...: runs CMD in the background, stderr to LOG,
+# with @PORT@ in its words replaced by a free loopback port. A port can be
+# taken between the probe and the bind: it tries a few. Sets port and pid
+# (pid empty when nothing would start).
+start_on_free_port() {
+	local log=$1
+	shift
+	for _ in 1 2 3 4 5; do
+		port=$(free_port)
+		"${@//@PORT@/$port}" 2>"$log" &
+		pid=$!
+		wait_port_pid "$port" "$pid" && return 0
+		kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	done
+	pid=""
+	return 1
+}
+
+pid="" ipid="" rpid=""
 work=$(mktemp -d)
 cleanup() {
-	[ -n "$ipid" ] && kill "$ipid" 2>/dev/null && wait "$ipid" 2>/dev/null || true
-	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null || true
+	for p in $pid $ipid $rpid; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 # --- indexd ---------------------------------------------------------------
-# A port can be taken between the probe and the bind: try a few.
-for _ in 1 2 3 4 5; do
-	iport=$(free_port)
-	"$INDEXD" -p "$iport" -l 127.0.0.1 -t 600 2>"$work/indexd.log" &
-	ipid=$!
-	wait_port_pid "$iport" "$ipid" && break
-	kill "$ipid" 2>/dev/null; wait "$ipid" 2>/dev/null || true
-	ipid=""
-done
-[ -n "$ipid" ] || { echo "bench-index: cannot start indexd" >&2; cat "$work/indexd.log" >&2; exit 1; }
+start_on_free_port "$work/indexd.log" "$INDEXD" -p @PORT@ -l 127.0.0.1 -t 600 ||
+	{ echo "bench-index: cannot start indexd" >&2; cat "$work/indexd.log" >&2; exit 1; }
+iport=$port ipid=$pid pid=""
 echo "bench-index: indexd on port $iport: $PEERS peers x $FILES files, then $CLIENTS clients x $REQUESTS lookups" >&2
 "$LOADGEN" -p "$iport" --peers "$PEERS" --files "$FILES" --clients "$CLIENTS" --requests "$REQUESTS" \
 	--depth 1,16 --pid "$ipid" --timeout 300 | tee "$work/load.txt" >&2
@@ -67,16 +75,10 @@ field() { # field FILE LINE-PATTERN KEY
 }
 
 # --- redis ----------------------------------------------------------------
-for _ in 1 2 3 4 5; do
-	rport=$(free_port)
-	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-		--logfile "$work/redis.log" &
-	rpid=$!
-	wait_port_pid "$rport" "$rpid" && break
-	kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null || true
-	rpid=""
-done
-[ -n "$rpid" ] || { echo "bench-index: cannot start redis-server" >&2; cat "$work/redis.log" >&2; exit 1; }
+start_on_free_port "$work/redis.err" redis-server --port @PORT@ --bind 127.0.0.1 --save '' --appendonly no \
+	--daemonize no --logfile "$work/redis.log" ||
+	{ echo "bench-index: cannot start redis-server" >&2; cat "$work/redis.log" "$work/redis.err" >&2; exit 1; }
+rport=$port rpid=$pid pid=""
 echo "bench-index: redis-server on port $rport: $KEYS keys, then GET with $CLIENTS clients x $REQUESTS" >&2
 redis-benchmark -h 127.0.0.1 -p "$rport" -t set -c "$CLIENTS" -n "$KEYS" -r "$KEYS" -P 16 -q >/dev/null
 for depth in 1 16; do

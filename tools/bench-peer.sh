@@ -13,6 +13,7 @@
 # interleaved peerd/nginx pulls, median reported), BENCH_DIR (default: a temp dir),
 # BUILD (default build), BINDIR (default .).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 SIZE_MB=${BENCH_SIZE_MB:-1024}
 FILES=${BENCH_FILES:-10000}
@@ -33,11 +34,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v b2sum >/dev/null 2>&1 || need+=(coreutils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-	echo "bench-peer: installing ${need[*]}" >&2
-	$sudo apt-get install -y "${need[@]}" >/dev/null
-fi
+[ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/bench-peer-XXXXXX)}
@@ -52,7 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 mbps() { python3 -c "print(f'{$1 / $2 / 1e6:.0f}')"; }

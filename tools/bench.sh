@@ -27,11 +27,8 @@ command -v aria2c >/dev/null || need="$need aria2"
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need="$need nginx-light"
 command -v curl >/dev/null || need="$need curl"
 [ -x /usr/bin/time ] || need="$need time"
-if [ -n "$need" ]; then
-	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-	echo "bench: installing$need" >&2
-	$sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
-fi
+# shellcheck disable=SC2086 # one word per package
+[ -z "$need" ] || apt_install $need
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 

@@ -4,12 +4,10 @@
 # test/fuzz/corpus/TARGET. New inputs go to build-fuzz/, never into the tree;
 # a crash leaves its input in build-fuzz/ and fails the run.
 set -eu
+. "$(dirname "$0")/lib.sh"
 secs=${FUZZ_SECONDS:-60}
 out=build-fuzz
-if ! command -v clang++ >/dev/null 2>&1; then
-	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo apt-get update -qq && $sudo apt-get install -y -qq clang libclang-rt-dev
-fi
+command -v clang++ >/dev/null 2>&1 || apt_install clang libclang-rt-dev
 mkdir -p "$out"
 status=0
 for src in test/fuzz/*-fuzz.cc; do

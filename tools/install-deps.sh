@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the build and tests need, only those missing.
 set -e
+. "$(dirname "$0")/lib.sh"
 need=""
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v g++ >/dev/null 2>&1 || need="$need g++"
@@ -8,9 +9,5 @@ pkg-config --exists libevent libevent_pthreads 2>/dev/null || need="$need libeve
 pkg-config --exists libsodium 2>/dev/null || need="$need libsodium-dev"
 [ -f /usr/include/catch2/catch.hpp ] || need="$need catch2"
 [ -z "$need" ] && exit 0
-echo "install-deps: installing$need" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq $need
+# shellcheck disable=SC2086 # one word per package
+apt_install $need

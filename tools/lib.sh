@@ -1,4 +1,15 @@
-# Sourced by the tools/ scripts: loopback ports and waiting for listeners.
+# Sourced by the tools/ scripts: Debian packages, loopback ports and waiting
+# for listeners. Plain sh, so that sh scripts can source it too.
+
+# apt_install PKG...: installs Debian packages, with sudo when not root. The
+# package lists are updated first: on a fresh machine they may be empty.
+apt_install() {
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "${0##*/}: installing $*" >&2
+	$sudo apt-get update -qq
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 # A loopback port nothing listens on (bash's /dev/tcp connect fails), below
 # the ephemeral range so that no client socket of ours can be holding it.

@@ -7,10 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 BIN=$(cd "${BIN:-.}" && pwd)
-if ! command -v valgrind >/dev/null 2>&1; then
-	sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-	$sudo apt-get update -qq && $sudo apt-get install -y -qq valgrind
-fi
+command -v valgrind >/dev/null 2>&1 || apt_install valgrind
 work=$(mktemp -d "${TMPDIR:-/tmp}/p2p-valgrind-XXXXXX")
 pids=()
 cleanup() {
