@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdarg>
+#include <string>
 
 namespace p2p {
 
@@ -26,6 +27,21 @@ void log_message(LogLevel level, const char* fmt, ...) __attribute__((format(pri
 #define log_warn(...) P2P_LOG(::p2p::LogLevel::Warn, __VA_ARGS__)
 #define log_info(...) P2P_LOG(::p2p::LogLevel::Info, __VA_ARGS__)
 #define log_debug(...) P2P_LOG(::p2p::LogLevel::Debug, __VA_ARGS__)
+
+// "name=value name=value ..." of (name, number) pairs, for one log line.
+template <typename Pairs>
+std::string format_counters(const Pairs& pairs)
+{
+	std::string s;
+	for (const auto& [name, value] : pairs) {
+		if (!s.empty())
+			s += ' ';
+		s += name;
+		s += '=';
+		s += std::to_string(value);
+	}
+	return s;
+}
 
 // User-facing failure: "PROGRAM: text" on stderr, no level, no exit.
 void print_error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

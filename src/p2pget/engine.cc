@@ -78,10 +78,9 @@ std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
 		on_progress_(progress());
 	index_->close();
 	if (log_enabled(p2p::LogLevel::Info)) {
-		std::string line;
-		for (auto& [name, value] : counters_)
-			line += " " + name + "=" + std::to_string(value);
-		log_info("counters:%s received=%llu", line.c_str(), static_cast<unsigned long long>(received_));
+		std::vector<std::pair<std::string, std::uint64_t>> all(counters_.begin(), counters_.end());
+		all.emplace_back("received", received_);
+		log_info("counters: %s", p2p::format_counters(all).c_str());
 	}
 	std::vector<FileResult> results;
 	for (std::size_t i = first; i < downloads_.size(); i++)

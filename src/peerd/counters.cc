@@ -1,6 +1,8 @@
 // Formatting of the counters for the log and the STATS reply.
 #include "counters.h"
 
+#include "p2p/log.h"
+
 namespace peerd {
 
 std::vector<std::pair<std::string, std::uint64_t>> Counters::pairs() const
@@ -34,24 +36,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Counters::pairs() const
 	};
 }
 
-namespace {
-
-std::string join(const std::vector<std::pair<std::string, std::uint64_t>>& pairs)
-{
-	std::string s;
-	for (auto& [name, v] : pairs) {
-		if (!s.empty())
-			s += ' ';
-		s += name;
-		s += '=';
-		s += std::to_string(v);
-	}
-	return s;
-}
-
-} // namespace
-
-std::string Counters::format() const { return join(pairs()); }
+std::string Counters::format() const { return p2p::format_counters(pairs()); }
 
 std::vector<std::pair<std::string, std::uint64_t>> Counters::refusal_pairs() const
 {
@@ -74,6 +59,6 @@ std::uint64_t Counters::refusals() const
 	return sum;
 }
 
-std::string Counters::format_refusals() const { return join(refusal_pairs()); }
+std::string Counters::format_refusals() const { return p2p::format_counters(refusal_pairs()); }
 
 } // namespace peerd
