@@ -3,12 +3,13 @@
 // ends (EOF, socket error, timeout, bad frame, owner's choice) goes through
 // one close(reason) path, which calls on_close exactly once. The owner must
 // not delete the FramedConn from inside a callback: park it and free it on
-// the next turn of the loop (defer_delete below).
+// the next turn of the loop (p2p::Reaper).
 #pragma once
 
 #include "p2p/codec.h"
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
+#include "p2p/reaper.h"
 
 #include <functional>
 #include <memory>
@@ -108,18 +109,8 @@ private:
 	double frame_deadline_ = 0;
 	EventPtr frame_timer_;
 	EventPtr mac_timer_;
+	std::optional<Deferred> connect_failed_;
 	BufferEventPtr bev_; // last: freed first
 };
-
-// Frees `obj` on the next turn of the loop, when no callback of its is on
-// the stack.
-template <typename T>
-void defer_delete(event_base* base, std::unique_ptr<T> obj)
-{
-	auto* raw = obj.release();
-	event_base_once(
-		base, -1, EV_TIMEOUT, [](evutil_socket_t, short, void* p) { std::unique_ptr<T>(static_cast<T*>(p)); }, raw,
-		nullptr);
-}
 
 } // namespace p2p

@@ -36,12 +36,8 @@ FramedConn::FramedConn(event_base* base, const sockaddr* addr, int addrlen, Call
 	if (bev_ && bufferevent_socket_connect(bev_.get(), addr, addrlen) != 0) {
 		// Reported from the loop, so the caller's constructor call never
 		// sees its own on_close run.
-		event_base_once(
-			base, -1, EV_TIMEOUT,
-			[](evutil_socket_t, short, void* self) {
-				static_cast<FramedConn*>(self)->close("connect failed");
-			},
-			this, nullptr);
+		connect_failed_.emplace(base, [this] { close("connect failed"); });
+		connect_failed_->schedule();
 	}
 }
 

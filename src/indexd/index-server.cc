@@ -78,7 +78,7 @@ int open_listener(const Options& opts, std::string& error, std::string& where)
 } // namespace
 
 IndexServer::IndexServer(event_base* base, IndexStore& store, const Options& opts)
-	: base_(base), store_(store), opts_(opts), started_(now())
+	: base_(base), store_(store), opts_(opts), started_(now()), reaper_(base)
 {
 }
 
@@ -107,7 +107,6 @@ bool IndexServer::start(std::string& error)
 	evconnlistener_set_error_cb(listener_.get(), accept_error_cb);
 	max_sessions_ = p2p::connection_budget(kReservedFds, kMaxSessions);
 
-	reap_.reset(event_new(base_, -1, 0, reap_cb, this));
 	resume_.reset(event_new(base_, -1, 0, resume_cb, this));
 	// Check several times per TTL, so expiry and frame timeouts land within
 	// about a quarter TTL of their due time (and within a second at most).
@@ -115,7 +114,7 @@ bool IndexServer::start(std::string& error)
 	timeval tv = p2p::to_timeval(std::clamp(opts_.ttl / 4, 0.05, 1.0));
 	sigint_.reset(evsignal_new(base_, SIGINT, signal_cb, this));
 	sigterm_.reset(evsignal_new(base_, SIGTERM, signal_cb, this));
-	if (!reap_ || !resume_ || !tick_ || !sigint_ || !sigterm_ || event_add(tick_.get(), &tv) != 0 ||
+	if (!resume_ || !tick_ || !sigint_ || !sigterm_ || event_add(tick_.get(), &tv) != 0 ||
 	    event_add(sigint_.get(), nullptr) != 0 || event_add(sigterm_.get(), nullptr) != 0) {
 		error = "cannot set up timers and signal events";
 		return false;
@@ -141,7 +140,6 @@ void IndexServer::resume_cb(evutil_socket_t, short, void* self)
 	log_info("accepting connections again");
 	evconnlistener_enable(s->listener_.get());
 }
-void IndexServer::reap_cb(evutil_socket_t, short, void* self) { static_cast<IndexServer*>(self)->dying_.clear(); }
 
 void IndexServer::on_accept(evutil_socket_t fd, const sockaddr* sa)
 {
@@ -297,10 +295,8 @@ void IndexServer::session_closed(IndexSession& session, const std::string& reaso
 	auto it = sessions_.find(&session);
 	if (it == sessions_.end())
 		return;
-	dying_.push_back(std::move(it->second));
+	reaper_.bury(std::move(it->second));
 	sessions_.erase(it);
-	timeval zero{0, 0};
-	event_add(reap_.get(), &zero);
 }
 
 p2p::StatsReply IndexServer::stats_reply() const

@@ -12,6 +12,7 @@
 #include "p2p/frame-auth.h"
 #include "p2p/identity.h"
 #include "p2p/message.h"
+#include "p2p/reaper.h"
 
 #include <memory>
 #include <optional>
@@ -56,7 +57,6 @@ private:
 	static void tick_cb(evutil_socket_t, short, void* self);
 	static void signal_cb(evutil_socket_t sig, short, void* self);
 	static void resume_cb(evutil_socket_t, short, void* self);
-	static void reap_cb(evutil_socket_t, short, void* self);
 	void on_accept(evutil_socket_t fd, const sockaddr* sa);
 	void on_accept_error();
 	void on_tick();
@@ -78,10 +78,7 @@ private:
 	std::uint64_t logged_refusals_ = 0; // the sum of the refusal counters at the last line
 	std::optional<p2p::SecretKey> secret_;
 	std::unordered_map<PeerId, IndexSession*> owners_;
-	// Closed sessions wait here for the next turn of the loop, when none of
-	// their callbacks is on the stack; freed with the server at exit too.
-	std::vector<std::unique_ptr<IndexSession>> dying_;
-	p2p::EventPtr reap_;
+	p2p::Reaper<IndexSession> reaper_;
 	p2p::EventPtr tick_;
 	p2p::EventPtr resume_;
 	p2p::EventPtr sigint_;

@@ -7,7 +7,8 @@ namespace p2pget {
 
 IndexLink::IndexLink(event_base* base, const p2p::HostPort& index, double timeout,
                      const p2p::SecretKey* secret)
-	: base_(base), label_(index.host + ":" + std::to_string(index.port)), timeout_(timeout)
+	: base_(base), label_(index.host + ":" + std::to_string(index.port)), timeout_(timeout),
+	  fail_late_(base, [this] { fail_late(); })
 {
 	timer_.reset(evtimer_new(base, timer_cb, this));
 	std::string error;
@@ -60,18 +61,8 @@ void IndexLink::ask(p2p::Message request, Callback cb)
 	if (dead_) {
 		// Reported from the loop so callers never see a callback from
 		// inside their own call.
-		struct Later {
-			Callback cb;
-			std::string reason;
-		};
-		auto later = std::make_unique<Later>(Later{std::move(cb), dead_reason_});
-		event_base_once(
-			base_, -1, EV_TIMEOUT,
-			[](evutil_socket_t, short, void* p) {
-				std::unique_ptr<Later> l(static_cast<Later*>(p));
-				l->cb(nullptr, l->reason);
-			},
-			later.release(), nullptr);
+		late_.push_back(std::move(cb));
+		fail_late_.schedule();
 		return;
 	}
 	pending_.push_back(std::move(cb));
@@ -125,6 +116,14 @@ void IndexLink::on_close(const std::string& reason)
 	if (!refused_ && secret_ && connected_ && conn_->frames_in() == 0 && !pending_.empty())
 		dead_reason_ += " (does it have the same --secret-file?)";
 	fail_all(dead_reason_);
+}
+
+void IndexLink::fail_late()
+{
+	auto late = std::move(late_);
+	late_.clear();
+	for (auto& cb : late)
+		cb(nullptr, dead_reason_);
 }
 
 void IndexLink::fail_all(const std::string& reason)

@@ -10,6 +10,7 @@
 #include "p2p/address.h"
 #include "p2p/ev.h"
 #include "p2p/framed-conn.h"
+#include "p2p/reaper.h"
 
 #include <deque>
 #include <optional>
@@ -43,6 +44,7 @@ private:
 	void on_message(p2p::Message& msg);
 	void on_close(const std::string& reason);
 	void fail_all(const std::string& reason);
+	void fail_late();
 	void arm();
 
 	event_base* base_;
@@ -55,7 +57,9 @@ private:
 	std::string dead_reason_;
 	std::deque<p2p::Message> unsent_;
 	std::deque<Callback> pending_;
+	std::deque<Callback> late_; // asked after the link died: failed from the loop
 	p2p::EventPtr timer_;
+	p2p::Deferred fail_late_;
 	std::unique_ptr<p2p::FramedConn> conn_; // last: freed first
 };
 

@@ -61,8 +61,7 @@ int listen_socket(std::uint16_t port, std::string* error)
 ChunkServer::ChunkServer(event_base* base, int listen_fd, ShareKeeper& keeper, Counters& counters,
                          ChunkServerLimits limits)
 	: base_(base), keeper_(keeper), counters_(counters), limits_(limits),
-	  resume_ev_(evtimer_new(base, resume_cb, this)), drain_ev_(evtimer_new(base, drain_cb, this)),
-	  reap_ev_(evtimer_new(base, reap_cb, this))
+	  reaper_(base), resume_ev_(evtimer_new(base, resume_cb, this)), drain_ev_(evtimer_new(base, drain_cb, this))
 {
 	if (limits_.rate_limit > 0) {
 		// A 100 ms tick keeps the rate smooth; the bucket holds one tick.
@@ -88,10 +87,8 @@ ChunkServer::~ChunkServer()
 {
 	// Sessions leave the rate-limit group before it is freed.
 	sessions_.clear();
-	dying_.clear();
+	reaper_.clear();
 }
-
-void ChunkServer::reap_cb(evutil_socket_t, short, void* self) { static_cast<ChunkServer*>(self)->dying_.clear(); }
 
 void ChunkServer::accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int, void* self)
 {
@@ -156,13 +153,8 @@ void ChunkServer::session_closed(ChunkSession* s, const std::string&)
 		return;
 	if (group_ && s->bev())
 		bufferevent_remove_from_rate_limit_group(s->bev());
-	auto owned = std::move(it->second);
+	reaper_.bury(std::move(it->second));
 	sessions_.erase(it);
-	// Freed on the next turn of the loop, when none of its callbacks is on
-	// the stack; kept here rather than in an event_base_once so that one
-	// still pending at exit is freed with the server, not leaked.
-	dying_.push_back(std::move(owned));
-	event_active(reap_ev_.get(), EV_TIMEOUT, 0);
 	if (draining_)
 		check_drained();
 }

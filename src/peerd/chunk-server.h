@@ -7,6 +7,7 @@
 
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
+#include "p2p/reaper.h"
 
 #include <functional>
 #include <map>
@@ -67,7 +68,6 @@ private:
 	static void accept_error_cb(evconnlistener*, void* self);
 	static void resume_cb(evutil_socket_t, short, void* self);
 	static void drain_cb(evutil_socket_t, short, void* self);
-	static void reap_cb(evutil_socket_t, short, void* self);
 	void on_accept(evutil_socket_t fd, const sockaddr* sa);
 	void on_accept_error();
 	void check_drained();
@@ -82,10 +82,10 @@ private:
 	long last_refusal_log_ = -1; // second of the last "connection limit" line
 	std::function<void()> drained_;
 	std::map<ChunkSession*, std::unique_ptr<ChunkSession>> sessions_;
-	std::vector<std::unique_ptr<ChunkSession>> dying_;
+	p2p::Reaper<ChunkSession> reaper_;
 	std::unique_ptr<ev_token_bucket_cfg, TokenBucketCfgDeleter> bucket_cfg_;
 	std::unique_ptr<bufferevent_rate_limit_group, RateLimitGroupDeleter> group_;
-	p2p::EventPtr resume_ev_, drain_ev_, reap_ev_;
+	p2p::EventPtr resume_ev_, drain_ev_;
 	p2p::ListenerPtr listener_;
 };
 

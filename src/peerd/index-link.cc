@@ -29,7 +29,7 @@ IndexLink::IndexLink(event_base* base, p2p::SockAddr index, std::uint16_t port, 
 	: base_(base), index_(index), index_name_(p2p::format_endpoint(index.get())), port_(port), table_(table),
 	  counters_(counters), identity_(identity), retry_ev_(evtimer_new(base, retry_cb, this)),
 	  ping_ev_(event_new(base, -1, EV_PERSIST, ping_cb, this)), flush_ev_(evtimer_new(base, flush_cb, this)),
-	  bye_ev_(evtimer_new(base, bye_cb, this)), reap_ev_(evtimer_new(base, reap_cb, this))
+	  bye_ev_(evtimer_new(base, bye_cb, this)), reaper_(base)
 {
 	if (secret)
 		secret_ = *secret;
@@ -164,8 +164,7 @@ void IndexLink::on_close(const std::string& reason)
 	connected_ = registered_ = challenged_ = false;
 	event_del(ping_ev_.get());
 	// The FramedConn is on the stack now: free it on the next turn.
-	dead_ = std::move(conn_);
-	event_active(reap_ev_.get(), EV_TIMEOUT, 0);
+	reaper_.bury(std::move(conn_));
 	if (stopping_) {
 		finish_unregister();
 		return;
@@ -262,6 +261,5 @@ void IndexLink::bye_cb(evutil_socket_t, short, void* self)
 	l->finish_unregister();
 }
 
-void IndexLink::reap_cb(evutil_socket_t, short, void* self) { static_cast<IndexLink*>(self)->dead_.reset(); }
 
 } // namespace peerd

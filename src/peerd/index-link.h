@@ -11,6 +11,7 @@
 #include "p2p/address.h"
 #include "p2p/framed-conn.h"
 #include "p2p/identity.h"
+#include "p2p/reaper.h"
 
 #include <functional>
 #include <memory>
@@ -49,7 +50,6 @@ private:
 	static void ping_cb(evutil_socket_t, short, void* self);
 	static void flush_cb(evutil_socket_t, short, void* self);
 	static void bye_cb(evutil_socket_t, short, void* self);
-	static void reap_cb(evutil_socket_t, short, void* self);
 
 	event_base* base_;
 	p2p::SockAddr index_;
@@ -68,8 +68,8 @@ private:
 	double backoff_ = 0;
 	std::uint64_t ping_token_ = 0;
 	std::function<void()> bye_done_;
-	p2p::EventPtr retry_ev_, ping_ev_, flush_ev_, bye_ev_, reap_ev_;
-	std::unique_ptr<p2p::FramedConn> dead_; // closed connection, freed next turn
+	p2p::EventPtr retry_ev_, ping_ev_, flush_ev_, bye_ev_;
+	p2p::Reaper<p2p::FramedConn> reaper_; // closed connections
 	std::unique_ptr<p2p::FramedConn> conn_; // last: freed first
 };
 
