@@ -1,5 +1,6 @@
 // Every message of the protocol as a plain struct, and Message, the variant
-// of all of them. Layouts are in codec.cc and man/p2p-protocol.7.
+// of all of them in the order of the table in protocol.h. Layouts are in
+// codec.cc and man/p2p-protocol.7.
 #pragma once
 
 #include "p2p/hash.h"
@@ -172,9 +173,24 @@ struct ChunkData {
 	bool operator==(const ChunkData&) const = default;
 };
 
-using Message = std::variant<Register, Update, Unregister, Lookup, LookupReply, List, ListReply, Stats,
-                             StatsReply, Ping, Pong, Ok, Error, Hello, Challenge, Identify, ManifestRequest,
-                             Manifest, ChunkRequest, ChunkData>;
+namespace detail {
+// std::variant of the table's structs in table order: the trailing
+// ListEnd only absorbs the X-macro's last comma.
+struct ListEnd;
+template <typename V, typename... T>
+struct TableVariant;
+template <typename... Done>
+struct TableVariant<std::variant<Done...>, ListEnd> {
+	using type = std::variant<Done...>;
+};
+template <typename... Done, typename Next, typename... Rest>
+struct TableVariant<std::variant<Done...>, Next, Rest...> : TableVariant<std::variant<Done..., Next>, Rest...> {
+};
+} // namespace detail
+
+#define P2P_MSG_ALTERNATIVE(Name, id, wire) Name,
+using Message = detail::TableVariant<std::variant<>, P2P_MESSAGES(P2P_MSG_ALTERNATIVE) detail::ListEnd>::type;
+#undef P2P_MSG_ALTERNATIVE
 
 MsgType type_of(const Message& msg);
 

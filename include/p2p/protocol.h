@@ -29,57 +29,92 @@ inline constexpr std::size_t kMacSize = 32;                   // crypto_auth tag
 inline constexpr std::size_t kNonceSize = 32;
 inline constexpr std::size_t kPublicKeySize = 32;             // Ed25519
 inline constexpr std::size_t kSignatureSize = 64;             // Ed25519
+// One holding in LOOKUP_REPLY: ip, port, size, content hash.
+inline constexpr std::size_t kPeerHoldingSize = 16 + 2 + 8 + kHashSize;
+
+// Feature bits: what a side speaks beyond the base messages of this
+// version, stated as the STATS_REPLY key "features" (absent means 0), so a
+// client can learn it before it sends anything optional. Bits are assigned
+// in p2p-protocol.7, FEATURES; this release sets none.
+inline constexpr std::uint64_t kFeatures = 0;
 
 inline constexpr std::uint16_t kIndexPort = 60000;
 inline constexpr std::uint16_t kPeerPortBase = 60000;
 
+// The message table: struct name, type id, name on the wire and in logs.
+// It drives MsgType, the Message variant (in this order), type_of,
+// known_type, msg_type_name and the codec's dispatch, so a new message is
+// one line here, its struct in message.h and its layout in codec.cc.
+#define P2P_MESSAGES(X)                                                              \
+	/* peer -> index */                                                          \
+	X(Register, 0x01, "REGISTER")                                                \
+	X(Update, 0x02, "UPDATE")                                                    \
+	X(Unregister, 0x03, "UNREGISTER")                                            \
+	/* client -> index */                                                        \
+	X(Lookup, 0x04, "LOOKUP")                                                    \
+	X(LookupReply, 0x05, "LOOKUP_REPLY")                                         \
+	X(List, 0x06, "LIST")                                                        \
+	X(ListReply, 0x07, "LIST_REPLY")                                             \
+	X(Stats, 0x08, "STATS")                                                      \
+	X(StatsReply, 0x09, "STATS_REPLY")                                           \
+	/* either direction, any connection */                                       \
+	X(Ping, 0x0a, "PING")                                                        \
+	X(Pong, 0x0b, "PONG")                                                        \
+	X(Ok, 0x0e, "OK")                                                            \
+	X(Error, 0x0f, "ERROR")                                                      \
+	/* peer <-> index: proving the key a registration is bound to */             \
+	X(Hello, 0x10, "HELLO")                                                      \
+	X(Challenge, 0x11, "CHALLENGE")                                              \
+	X(Identify, 0x12, "IDENTIFY")                                                \
+	/* client -> peer; CHUNK_DATA is followed by `length` raw bytes */           \
+	X(ManifestRequest, 0x20, "MANIFEST_REQUEST")                                 \
+	X(Manifest, 0x21, "MANIFEST")                                                \
+	X(ChunkRequest, 0x22, "CHUNK_REQUEST")                                       \
+	X(ChunkData, 0x23, "CHUNK_DATA")
+
 enum class MsgType : std::uint8_t {
-	// peer -> index
-	Register = 0x01,
-	Update = 0x02,
-	Unregister = 0x03,
-	// client -> index
-	Lookup = 0x04,
-	LookupReply = 0x05,
-	List = 0x06,
-	ListReply = 0x07,
-	Stats = 0x08,
-	StatsReply = 0x09,
-	// either direction, any connection
-	Ping = 0x0a,
-	Pong = 0x0b,
-	Ok = 0x0e,
-	Error = 0x0f,
-	// peer <-> index: proving the key a registration is bound to
-	Hello = 0x10,     // peer: I will sign my registration
-	Challenge = 0x11, // index: the nonce to sign
-	Identify = 0x12,  // peer: public key and signature; REGISTER follows
-	// client -> peer
-	ManifestRequest = 0x20,
-	Manifest = 0x21,
-	ChunkRequest = 0x22,
-	ChunkData = 0x23, // followed by `length` raw bytes outside the frame
+#define P2P_MSG_ENUM(Name, id, wire) Name = id,
+	P2P_MESSAGES(P2P_MSG_ENUM)
+#undef P2P_MSG_ENUM
 };
 
+// Whether `type` is a message of this version.
+constexpr bool known_type(std::uint8_t type)
+{
+	switch (type) {
+#define P2P_MSG_CASE(Name, id, wire) case id:
+		P2P_MESSAGES(P2P_MSG_CASE)
+#undef P2P_MSG_CASE
+		return true;
+	}
+	return false;
+}
+
+// Error codes: enum name, code, name in logs.
+#define P2P_ERRORS(X)                                                                \
+	X(None, 0, "none")                                                           \
+	X(BadMagic, 1, "bad-magic")                                                  \
+	X(BadVersion, 2, "bad-version")                                              \
+	X(UnknownType, 3, "unknown-type")                                            \
+	X(TooLarge, 4, "too-large")                                                  \
+	X(Malformed, 5, "malformed")         /* payload does not match the layout */ \
+	X(BadName, 6, "bad-name")            /* absolute, "..", NUL, '.', too long */ \
+	X(NotRegistered, 7, "not-registered") /* update before register */          \
+	X(AddressInUse, 8, "address-in-use") /* (host, port) held by another */     \
+	X(NotFound, 9, "not-found")          /* not in the index / not shared */    \
+	X(Changed, 10, "changed")            /* file changed since it was hashed */ \
+	X(BadRange, 11, "bad-range")         /* offset/length outside the file */   \
+	X(Busy, 12, "busy")                  /* connection or resource limit */     \
+	X(Timeout, 13, "timeout")            /* idle or incomplete frame */         \
+	X(Internal, 14, "internal")                                                  \
+	X(Shutdown, 15, "shutdown")          /* the sender is stopping */           \
+	X(BadAuth, 16, "bad-auth")           /* closed cluster: MAC missing/wrong */ \
+	X(BadSignature, 17, "bad-signature") /* IDENTIFY signature does not verify */
+
 enum class ErrorCode : std::uint16_t {
-	None = 0,
-	BadMagic = 1,
-	BadVersion = 2,
-	UnknownType = 3,
-	TooLarge = 4,
-	Malformed = 5,      // payload does not match the message layout
-	BadName = 6,        // absolute, "..", NUL, leading '.', too long
-	NotRegistered = 7,  // update/unregister before register
-	AddressInUse = 8,   // (host, port) held by another live connection
-	NotFound = 9,       // name not in the index / not shared by this peer
-	Changed = 10,       // file changed since it was hashed: data refused
-	BadRange = 11,      // offset/length outside the file or too long
-	Busy = 12,          // connection or resource limit reached
-	Timeout = 13,       // idle or incomplete frame for too long
-	Internal = 14,
-	Shutdown = 15,      // server is stopping
-	BadAuth = 16,       // closed cluster: frame MAC missing or wrong
-	BadSignature = 17,  // IDENTIFY signature does not verify
+#define P2P_ERROR_ENUM(Name, code, text) Name = code,
+	P2P_ERRORS(P2P_ERROR_ENUM)
+#undef P2P_ERROR_ENUM
 };
 
 const char* error_code_name(ErrorCode code);

@@ -6,24 +6,10 @@ namespace p2p {
 const char* error_code_name(ErrorCode code)
 {
 	switch (code) {
-	case ErrorCode::None: return "none";
-	case ErrorCode::BadMagic: return "bad-magic";
-	case ErrorCode::BadVersion: return "bad-version";
-	case ErrorCode::UnknownType: return "unknown-type";
-	case ErrorCode::TooLarge: return "too-large";
-	case ErrorCode::Malformed: return "malformed";
-	case ErrorCode::BadName: return "bad-name";
-	case ErrorCode::NotRegistered: return "not-registered";
-	case ErrorCode::AddressInUse: return "address-in-use";
-	case ErrorCode::NotFound: return "not-found";
-	case ErrorCode::Changed: return "changed";
-	case ErrorCode::BadRange: return "bad-range";
-	case ErrorCode::Busy: return "busy";
-	case ErrorCode::Timeout: return "timeout";
-	case ErrorCode::Internal: return "internal";
-	case ErrorCode::Shutdown: return "shutdown";
-	case ErrorCode::BadAuth: return "bad-auth";
-	case ErrorCode::BadSignature: return "bad-signature";
+#define P2P_ERROR_NAME(Name, code, text) \
+	case ErrorCode::Name: return text;
+		P2P_ERRORS(P2P_ERROR_NAME)
+#undef P2P_ERROR_NAME
 	}
 	return "unknown";
 }
@@ -31,26 +17,10 @@ const char* error_code_name(ErrorCode code)
 const char* msg_type_name(MsgType type)
 {
 	switch (type) {
-	case MsgType::Register: return "REGISTER";
-	case MsgType::Update: return "UPDATE";
-	case MsgType::Unregister: return "UNREGISTER";
-	case MsgType::Lookup: return "LOOKUP";
-	case MsgType::LookupReply: return "LOOKUP_REPLY";
-	case MsgType::List: return "LIST";
-	case MsgType::ListReply: return "LIST_REPLY";
-	case MsgType::Stats: return "STATS";
-	case MsgType::StatsReply: return "STATS_REPLY";
-	case MsgType::Ping: return "PING";
-	case MsgType::Pong: return "PONG";
-	case MsgType::Ok: return "OK";
-	case MsgType::Error: return "ERROR";
-	case MsgType::Hello: return "HELLO";
-	case MsgType::Challenge: return "CHALLENGE";
-	case MsgType::Identify: return "IDENTIFY";
-	case MsgType::ManifestRequest: return "MANIFEST_REQUEST";
-	case MsgType::Manifest: return "MANIFEST";
-	case MsgType::ChunkRequest: return "CHUNK_REQUEST";
-	case MsgType::ChunkData: return "CHUNK_DATA";
+#define P2P_MSG_NAME(Name, id, wire) \
+	case MsgType::Name: return wire;
+		P2P_MESSAGES(P2P_MSG_NAME)
+#undef P2P_MSG_NAME
 	}
 	return "UNKNOWN";
 }

@@ -124,9 +124,10 @@ public:
 		pos_ += n;
 		return s;
 	}
+	// Too long is a bad name (6), like every other break of the name rule.
 	std::string name()
 	{
-		std::string s = str(kMaxName);
+		std::string s = str(0xffff);
 		if (ok() && !is_safe_name(s))
 			fail(ErrorCode::BadName, name_problem(s));
 		return s;

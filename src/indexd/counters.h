@@ -1,36 +1,52 @@
-// Every event of indexd that matters, counted; the STATS reply and the
-// tests read these.
+// Every event of indexd that matters, counted, in one list: the struct, the
+// STATS reply and the refusal log line all come from it.
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace indexd {
 
+// X(name, refusal): `refusal` counters are what was refused or dropped,
+// summed and logged together.
+#define INDEXD_COUNTERS(X)                                                                     \
+	X(connections, false)      /* accepted, ever */                                        \
+	X(connections_open, false) /* open now */                                              \
+	X(registers, false)        /* REGISTER accepted */                                     \
+	X(updates, false)          /* UPDATE accepted */                                       \
+	X(unregisters, false)                                                                  \
+	X(lookups, false)                                                                      \
+	X(lookup_misses, false) /* name held by nobody */                                      \
+	X(lists, false)                                                                        \
+	X(stats, false)                                                                        \
+	X(pings, false)                                                                        \
+	X(bad_frames, true) /* garbage, oversized, malformed, unknown type */                  \
+	X(timeouts, true)   /* unfinished frame or idle connection closed */                   \
+	X(expired, false)   /* peers dropped after TTL without a word */                       \
+	X(refused, true)    /* REGISTER of a live (host, port): AddressInUse */                \
+	X(signed_registers, false) /* REGISTER bound to a key (also in registers) */           \
+	X(takeovers, true)         /* a live (host, port) replaced by the same key */          \
+	X(bad_signatures, true)    /* IDENTIFY without CHALLENGE, or a bad signature */        \
+	X(bad_macs, true)          /* closed cluster: a frame without a valid MAC */           \
+	X(not_registered, true)    /* UPDATE before REGISTER */                                \
+	X(busy, true)              /* per-peer file limit reached */                           \
+	X(conn_limit, true)        /* connections turned away: descriptor budget full */       \
+	X(peers_closed, false)     /* registered peers removed when their connection closed */ \
+	X(accept_errors, false)                                                                \
+	X(output_stalls, true) /* reading paused: a client not reading its replies */
+
 struct Counters {
-	std::uint64_t connections = 0;      // accepted, ever
-	std::uint64_t connections_open = 0; // open now
-	std::uint64_t registers = 0;        // REGISTER accepted
-	std::uint64_t updates = 0;          // UPDATE accepted
-	std::uint64_t unregisters = 0;
-	std::uint64_t lookups = 0;
-	std::uint64_t lookup_misses = 0; // name held by nobody
-	std::uint64_t lists = 0;
-	std::uint64_t stats = 0;
-	std::uint64_t pings = 0;
-	std::uint64_t bad_frames = 0;     // garbage, oversized, malformed, unknown type
-	std::uint64_t timeouts = 0;       // unfinished frame or idle connection closed
-	std::uint64_t expired = 0;        // peers dropped after TTL without a word
-	std::uint64_t refused = 0;        // REGISTER of a live (host, port): AddressInUse (takeover refused)
-	std::uint64_t signed_registers = 0; // REGISTER accepted and bound to a key (also in registers)
-	std::uint64_t takeovers = 0;      // a live (host, port) replaced by a new connection with the same key
-	std::uint64_t bad_signatures = 0; // IDENTIFY without CHALLENGE, or a REGISTER whose signature fails
-	std::uint64_t bad_macs = 0;       // closed cluster: a frame without a valid MAC
-	std::uint64_t not_registered = 0; // UPDATE before REGISTER
-	std::uint64_t busy = 0;           // per-peer file limit reached
-	std::uint64_t peers_closed = 0;   // registered peers removed when their connection closed
-	std::uint64_t accept_errors = 0;
-	std::uint64_t conn_limit = 0; // connections turned away: descriptor budget full
-	std::uint64_t output_stalls = 0; // reading paused: a client not reading its replies
+#define INDEXD_COUNTER_FIELD(name, refusal) std::uint64_t name = 0;
+	INDEXD_COUNTERS(INDEXD_COUNTER_FIELD)
+#undef INDEXD_COUNTER_FIELD
+
+	// Name and value of every counter, in the list's order.
+	std::vector<std::pair<std::string, std::uint64_t>> pairs() const;
+	// The refusal counters alone, and their sum.
+	std::vector<std::pair<std::string, std::uint64_t>> refusal_pairs() const;
+	std::uint64_t refusals() const;
 };
 
 } // namespace indexd

@@ -236,9 +236,7 @@ void IndexServer::on_signal(int sig)
 
 void IndexServer::log_refusals(bool force)
 {
-	const Counters& c = counters_;
-	std::uint64_t sum = c.bad_frames + c.timeouts + c.bad_macs + c.bad_signatures + c.refused + c.busy +
-	                    c.conn_limit + c.not_registered + c.output_stalls;
+	std::uint64_t sum = counters_.refusals();
 	if (sum == logged_refusals_ && !(force && sum > 0))
 		return;
 	double t = now();
@@ -246,11 +244,7 @@ void IndexServer::log_refusals(bool force)
 		return;
 	last_refusal_log_ = t;
 	logged_refusals_ = sum;
-	auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-	log_warn("refused or dropped so far: bad_frames=%llu timeouts=%llu bad_macs=%llu bad_signatures=%llu "
-	         "refused=%llu takeovers=%llu busy=%llu conn_limit=%llu not_registered=%llu output_stalls=%llu",
-	         u(c.bad_frames), u(c.timeouts), u(c.bad_macs), u(c.bad_signatures), u(c.refused), u(c.takeovers),
-	         u(c.busy), u(c.conn_limit), u(c.not_registered), u(c.output_stalls));
+	log_warn("refused or dropped so far: %s", p2p::format_counters(counters_.refusal_pairs()).c_str());
 }
 
 void IndexServer::peer_registered(PeerId id, IndexSession* owner) { owners_[id] = owner; }
@@ -302,39 +296,19 @@ void IndexServer::session_closed(IndexSession& session, const std::string& reaso
 p2p::StatsReply IndexServer::stats_reply() const
 {
 	StoreStats s = store_.stats();
-	const Counters& c = counters_;
-	return p2p::StatsReply{{
+	p2p::StatsReply reply{{
 		{"peers", s.peers},
 		{"files", s.registrations},
-		// Not a counter: peers read it to ping within the TTL.
+		// Not counters: peers read the TTL to ping within it, and clients
+		// the feature bits to learn what this index speaks.
 		{"ttl_ms", static_cast<std::uint64_t>(opts_.ttl * 1000)},
+		{"features", p2p::kFeatures},
 		{"names", s.names},
-		{"connections", c.connections},
-		{"connections_open", c.connections_open},
-		{"registers", c.registers},
-		{"updates", c.updates},
-		{"unregisters", c.unregisters},
-		{"lookups", c.lookups},
-		{"lookup_misses", c.lookup_misses},
-		{"lists", c.lists},
-		{"stats", c.stats},
-		{"pings", c.pings},
-		{"bad_frames", c.bad_frames},
-		{"timeouts", c.timeouts},
-		{"expired", c.expired},
-		{"refused", c.refused},
-		{"signed_registers", c.signed_registers},
-		{"takeovers", c.takeovers},
-		{"bad_signatures", c.bad_signatures},
-		{"bad_macs", c.bad_macs},
-		{"not_registered", c.not_registered},
-		{"busy", c.busy},
-		{"conn_limit", c.conn_limit},
-		{"peers_closed", c.peers_closed},
-		{"accept_errors", c.accept_errors},
-		{"output_stalls", c.output_stalls},
-		{"uptime_s", static_cast<std::uint64_t>(now() - started_)},
 	}};
+	for (auto& pair : counters_.pairs())
+		reply.counters.push_back(std::move(pair));
+	reply.counters.emplace_back("uptime_s", static_cast<std::uint64_t>(now() - started_));
+	return reply;
 }
 
 } // namespace indexd

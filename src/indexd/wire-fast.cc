@@ -6,8 +6,6 @@
 namespace indexd {
 namespace {
 
-constexpr std::size_t kHoldingWire = 16 + 2 + 8 + p2p::kHashSize;
-
 std::byte* put_u16(std::byte* p, std::uint16_t v)
 {
 	p[0] = std::byte(v >> 8);
@@ -55,7 +53,7 @@ bool lookup_name(const std::byte* payload, std::size_t len, std::string_view& na
 
 void append_lookup_reply(std::vector<std::byte>& out, std::string_view name, std::span<const p2p::PeerHolding> holders)
 {
-	std::size_t body = 2 + name.size() + 4 + holders.size() * kHoldingWire;
+	std::size_t body = 2 + name.size() + 4 + holders.size() * p2p::kPeerHoldingSize;
 	std::size_t at = out.size();
 	out.resize(at + p2p::kHeaderSize + body);
 	std::byte* w = out.data() + at;

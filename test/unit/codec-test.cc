@@ -177,13 +177,26 @@ TEST_CASE("malformed payloads are precise errors", "[codec]")
 		bytes[8 + 2 + 1 + 8 + 4 + 32 + 3] = std::byte{2}; // chunk_count = 2
 		CHECK(decode(span_of(bytes)).error == ErrorCode::Malformed);
 	}
-	SECTION("chunk request longer than the limit")
+	SECTION("a name longer than 4096 bytes is a bad name, as the name rule says")
 	{
-		ChunkRequest req{1, "f", {}, 0, kMaxChunkLength};
-		auto bytes = encode(req);
-		bytes.back() = std::byte{1}; // length = 16 MiB + 1
-		CHECK(decode(span_of(bytes)).error == ErrorCode::BadRange);
+		auto bytes = encode(Lookup{std::string(kMaxName, 'a')});
+		REQUIRE(decode(span_of(bytes)).status == DecodeStatus::Ok);
+		bytes = encode(Lookup{std::string(kMaxName + 1, 'a')});
+		CHECK(decode(span_of(bytes)).error == ErrorCode::BadName);
 	}
+}
+
+// The server refuses such a request alone (bad-range, ref = its id) and
+// keeps the connection, so the codec must hand it over intact.
+TEST_CASE("a chunk request longer than 16 MiB decodes, to be refused by the server", "[codec]")
+{
+	ChunkRequest req{7, "f", {}, 0, kMaxChunkLength};
+	auto bytes = encode(req);
+	bytes.back() = std::byte{1}; // length = 16 MiB + 1
+	Decoded d = decode(span_of(bytes));
+	REQUIRE(d.status == DecodeStatus::Ok);
+	CHECK(std::get<ChunkRequest>(d.message).length == kMaxChunkLength + 1);
+	CHECK(std::get<ChunkRequest>(d.message).id == 7);
 }
 
 TEST_CASE("random bytes never crash the decoder", "[codec]")
