@@ -8,6 +8,7 @@ command -v g++ >/dev/null 2>&1 || need="$need g++"
 pkg-config --exists libevent libevent_pthreads 2>/dev/null || need="$need libevent-dev"
 pkg-config --exists libsodium 2>/dev/null || need="$need libsodium-dev"
 [ -f /usr/include/catch2/catch.hpp ] || need="$need catch2"
+command -v groff >/dev/null 2>&1 || need="$need groff-base" # lints the man pages
 [ -z "$need" ] && exit 0
 # shellcheck disable=SC2086 # one word per package
 apt_install $need

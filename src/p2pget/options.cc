@@ -56,6 +56,88 @@ bool set_index(Options& o, std::string_view text, std::string& err)
 	return true;
 }
 
+// What the command line asked for beyond the options themselves.
+struct Scanned {
+	bool list = false;
+	std::optional<std::string> lookup;
+	std::vector<std::string> names;
+};
+
+bool refuse(std::string& err, std::string why)
+{
+	err = std::move(why);
+	return false;
+}
+
+// Applies the argument the scanner stands on; false with `err` when it is
+// refused.
+bool apply(p2p::ArgScanner& s, Options& o, Scanned& sc, std::string& err)
+{
+	if (s.flag('h', "help")) {
+		o.mode = Mode::Help;
+	} else if (s.flag('V', "version")) {
+		o.mode = Mode::Version;
+	} else if (s.value('i', "index")) {
+		return set_index(o, s.arg(), err);
+	} else if (s.value('o', "output")) {
+		if (s.arg().empty())
+			return refuse(err, "option -o needs a folder");
+		o.out_dir = std::string(s.arg());
+	} else if (s.value('t', "timeout")) {
+		auto t = p2p::parse_seconds(s.arg(), 3600.0);
+		if (!t)
+			return refuse(err, "bad timeout '" + std::string(s.arg()) + "' (want seconds, 0 < t <= 3600)");
+		o.timeout = *t;
+	} else if (s.flag('q', "quiet")) {
+		o.quiet = true;
+	} else if (s.flag('v', "verbose")) {
+		o.verbose++;
+	} else if (s.flag(0, "json")) {
+		o.json = true;
+	} else if (s.value(0, "secret-file")) {
+		if (s.arg().empty())
+			return refuse(err, "option --secret-file needs a file");
+		o.secret_file = std::string(s.arg());
+	} else if (s.flag(0, "list")) {
+		sc.list = true;
+	} else if (s.value(0, "lookup")) {
+		sc.lookup = std::string(s.arg());
+	} else if (s.operand()) {
+		sc.names.emplace_back(s.arg());
+	} else {
+		return refuse(err, s.error());
+	}
+	return true;
+}
+
+// The mode and the names, once every argument was read.
+ParseResult finish(Options o, Scanned sc)
+{
+	if (sc.list && sc.lookup)
+		return error("--list and --lookup cannot be used together");
+	if (sc.list) {
+		if (!sc.names.empty())
+			return error("--list takes no NAME");
+		o.mode = Mode::List;
+		return {o, ""};
+	}
+	if (sc.lookup) {
+		if (!sc.names.empty())
+			return error("--lookup takes exactly one NAME");
+		sc.names.push_back(*sc.lookup);
+		o.mode = Mode::Lookup;
+	} else if (sc.names.empty()) {
+		return error("no NAME to download");
+	}
+	for (auto& n : sc.names) {
+		if (const char* why = p2p::name_problem(n))
+			return error("refusing name '" + n + "': " + why);
+		if (std::find(o.names.begin(), o.names.end(), n) == o.names.end())
+			o.names.push_back(n);
+	}
+	return {o, ""};
+}
+
 } // namespace
 
 ParseResult parse_options(int argc, const char* const* argv, const char* env_index, const char* env_secret)
@@ -66,72 +148,15 @@ ParseResult parse_options(int argc, const char* const* argv, const char* env_ind
 		return error("P2P_INDEX: " + err);
 	if (env_secret)
 		o.secret_file = env_secret;
-	bool list = false;
-	std::optional<std::string> lookup;
-	std::vector<std::string> names;
+	Scanned sc;
 	p2p::ArgScanner s(argc, argv);
 	while (s.next()) {
-		if (s.flag('h', "help")) {
-			o.mode = Mode::Help;
+		if (!apply(s, o, sc, err))
+			return error(err);
+		if (o.mode == Mode::Help || o.mode == Mode::Version)
 			return {o, ""};
-		} else if (s.flag('V', "version")) {
-			o.mode = Mode::Version;
-			return {o, ""};
-		} else if (s.value('i', "index")) {
-			if (!set_index(o, s.arg(), err))
-				return error(err);
-		} else if (s.value('o', "output")) {
-			if (s.arg().empty())
-				return error("option -o needs a folder");
-			o.out_dir = std::string(s.arg());
-		} else if (s.value('t', "timeout")) {
-			auto t = p2p::parse_seconds(s.arg(), 3600.0);
-			if (!t)
-				return error("bad timeout '" + std::string(s.arg()) + "' (want seconds, 0 < t <= 3600)");
-			o.timeout = *t;
-		} else if (s.flag('q', "quiet")) {
-			o.quiet = true;
-		} else if (s.flag('v', "verbose")) {
-			o.verbose++;
-		} else if (s.flag(0, "json")) {
-			o.json = true;
-		} else if (s.value(0, "secret-file")) {
-			if (s.arg().empty())
-				return error("option --secret-file needs a file");
-			o.secret_file = std::string(s.arg());
-		} else if (s.flag(0, "list")) {
-			list = true;
-		} else if (s.value(0, "lookup")) {
-			lookup = std::string(s.arg());
-		} else if (s.operand()) {
-			names.emplace_back(s.arg());
-		} else {
-			return error(s.error());
-		}
 	}
-	if (list && lookup)
-		return error("--list and --lookup cannot be used together");
-	if (list) {
-		if (!names.empty())
-			return error("--list takes no NAME");
-		o.mode = Mode::List;
-		return {o, ""};
-	}
-	if (lookup) {
-		if (!names.empty())
-			return error("--lookup takes exactly one NAME");
-		names.push_back(*lookup);
-		o.mode = Mode::Lookup;
-	} else if (names.empty()) {
-		return error("no NAME to download");
-	}
-	for (auto& n : names) {
-		if (const char* why = p2p::name_problem(n))
-			return error("refusing name '" + n + "': " + why);
-		if (std::find(o.names.begin(), o.names.end(), n) == o.names.end())
-			o.names.push_back(n);
-	}
-	return {o, ""};
+	return finish(std::move(o), std::move(sc));
 }
 
 } // namespace p2pget

@@ -97,51 +97,66 @@ std::unique_ptr<PartialFile> PartialFile::open(const fs::path& out_dir, const st
 		error = sys_error("cannot open", pf->sidecar_);
 		return nullptr;
 	}
+	if (!pf->load_state(size, chunk_size, content, error))
+		return nullptr;
+	pf->open_seed();
+	return pf;
+}
+
+// Resume only when the sidecar describes this exact version and the partial
+// file has its full length; else both start afresh.
+bool PartialFile::load_state(std::uint64_t size, std::uint32_t chunk_size, const p2p::Hash& content,
+                             std::string& error)
+{
 	std::uint32_t chunks = p2p::chunk_count(size, chunk_size);
 	std::string header = header_for(size, chunk_size, content);
-	pf->recorded_.assign(chunks, false);
+	recorded_.assign(chunks, false);
 
-	// Resume only when the sidecar describes this exact version and the
-	// partial file has its full length.
 	std::vector<char> state(kHeaderLen + chunks);
-	ssize_t got = ::pread(pf->state_fd_, state.data(), state.size(), 0);
+	ssize_t got = ::pread(state_fd_, state.data(), state.size(), 0);
 	struct stat st{};
 	bool resume = got == static_cast<ssize_t>(state.size()) &&
-	              std::memcmp(state.data(), header.data(), kHeaderLen) == 0 && ::fstat(pf->fd_, &st) == 0 &&
+	              std::memcmp(state.data(), header.data(), kHeaderLen) == 0 && ::fstat(fd_, &st) == 0 &&
 	              static_cast<std::uint64_t>(st.st_size) == size;
 	if (resume) {
 		for (std::uint32_t i = 0; i < chunks; i++)
-			pf->recorded_[i] = state[kHeaderLen + i] == '1';
+			recorded_[i] = state[kHeaderLen + i] == '1';
 	} else {
 		std::string fresh = header + std::string(chunks, '0');
-		if (::ftruncate(pf->state_fd_, 0) != 0 || !pwrite_all(pf->state_fd_, fresh.data(), fresh.size(), 0)) {
-			error = sys_error("cannot write", pf->sidecar_);
-			return nullptr;
+		if (::ftruncate(state_fd_, 0) != 0 || !pwrite_all(state_fd_, fresh.data(), fresh.size(), 0)) {
+			error = sys_error("cannot write", sidecar_);
+			return false;
 		}
 		// Stale bytes of another version must not survive: start empty.
-		if (::ftruncate(pf->fd_, 0) != 0) {
-			error = sys_error("cannot truncate", pf->partial_);
-			return nullptr;
+		if (::ftruncate(fd_, 0) != 0) {
+			error = sys_error("cannot truncate", partial_);
+			return false;
 		}
 	}
 	// Sparse full length up front: a file too large for the file system
 	// (EFBIG) fails here, before any byte is fetched.
-	if (::ftruncate(pf->fd_, static_cast<off_t>(size)) != 0) {
-		error = sys_error("cannot size", pf->partial_);
-		return nullptr;
+	if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+		error = sys_error("cannot size", partial_);
+		return false;
 	}
+	return true;
+}
+
+// An older copy at the output path, whose matching chunks need no fetch.
+void PartialFile::open_seed()
+{
+	struct stat st{};
 	// Not through a symlink: the seed is the file the rename will replace.
 	// O_NONBLOCK: a FIFO there must not hang us; it is then refused below.
-	pf->seed_fd_ = ::open(pf->final_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (pf->seed_fd_ >= 0) {
-		if (::fstat(pf->seed_fd_, &st) == 0 && S_ISREG(st.st_mode)) {
-			pf->seed_size_ = static_cast<std::uint64_t>(st.st_size);
+	seed_fd_ = ::open(final_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (seed_fd_ >= 0) {
+		if (::fstat(seed_fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+			seed_size_ = static_cast<std::uint64_t>(st.st_size);
 		} else {
-			::close(pf->seed_fd_);
-			pf->seed_fd_ = -1;
+			::close(seed_fd_);
+			seed_fd_ = -1;
 		}
 	}
-	return pf;
 }
 
 PartialFile::~PartialFile()

@@ -53,6 +53,8 @@ public:
 
 private:
 	PartialFile() = default;
+	bool load_state(std::uint64_t size, std::uint32_t chunk_size, const p2p::Hash& content, std::string& error);
+	void open_seed();
 	fs::path final_, partial_, sidecar_;
 	int fd_ = -1;
 	int state_fd_ = -1;

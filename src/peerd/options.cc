@@ -52,61 +52,63 @@ ParsedOptions error(std::string text)
 	return p;
 }
 
-} // namespace
-
-ParsedOptions parse_options(int argc, const char* const argv[], const char* env_index)
-{
-	ParsedOptions out;
-	Options& o = out.options;
-	std::string index_text = env_index && *env_index ? env_index : "";
+// What the scan learned beyond the options themselves.
+struct Scanned {
+	std::string index_text;
 	std::string index_from = "P2P_INDEX";
 	bool have_port = false;
+};
 
-	p2p::ArgScanner s(argc, argv);
-	while (s.next()) {
-		if (s.flag('h', "help")) {
-			out.action = ParsedOptions::Action::Help;
-			return out;
-		} else if (s.flag('V', "version")) {
-			out.action = ParsedOptions::Action::Version;
-			return out;
-		} else if (s.flag('v', "verbose")) {
-			o.verbose++;
-		} else if (s.value('d', "dir")) {
-			if (s.arg().empty())
-				return error("option -d needs a directory");
-			o.dir = s.arg();
-		} else if (s.value('i', "index")) {
-			if (s.arg().empty())
-				return error("option -i needs HOST[:PORT]");
-			index_text = s.arg();
-			index_from = "-i";
-		} else if (s.value('p', "port")) {
-			auto port = p2p::parse_u64(s.arg(), 65535);
-			if (!port || *port == 0)
-				return error("bad port '" + std::string(s.arg()) + "' (1-65535)");
-			o.port = static_cast<std::uint16_t>(*port);
-			have_port = true;
-		} else if (s.value('n', "id")) {
-			auto id = p2p::parse_u64(s.arg(), kMaxId);
-			if (!id)
-				return error("bad peer ID '" + std::string(s.arg()) + "' (0-" + std::to_string(kMaxId) + ")");
-			o.id = static_cast<std::uint32_t>(*id);
-			o.have_id = true;
-		} else if (s.value(0, "rate-limit")) {
-			auto rate = p2p::parse_size(s.arg());
-			if (!rate || *rate == 0)
-				return error("bad rate '" + std::string(s.arg()) + "' (bytes per second, e.g. 500K or 20M)");
-			o.rate_limit = *rate;
-		} else if (s.value(0, "secret-file")) {
-			if (s.arg().empty())
-				return error("option --secret-file needs a file");
-			o.secret_file = s.arg();
-		} else {
-			return error(s.error() + " (try -h)");
-		}
+// Applies the argument the scanner stands on: "" or why it is refused.
+std::string apply(p2p::ArgScanner& s, ParsedOptions& out, Scanned& sc)
+{
+	Options& o = out.options;
+	if (s.flag('h', "help")) {
+		out.action = ParsedOptions::Action::Help;
+	} else if (s.flag('V', "version")) {
+		out.action = ParsedOptions::Action::Version;
+	} else if (s.flag('v', "verbose")) {
+		o.verbose++;
+	} else if (s.value('d', "dir")) {
+		if (s.arg().empty())
+			return "option -d needs a directory";
+		o.dir = s.arg();
+	} else if (s.value('i', "index")) {
+		if (s.arg().empty())
+			return "option -i needs HOST[:PORT]";
+		sc.index_text = s.arg();
+		sc.index_from = "-i";
+	} else if (s.value('p', "port")) {
+		auto port = p2p::parse_u64(s.arg(), 65535);
+		if (!port || *port == 0)
+			return "bad port '" + std::string(s.arg()) + "' (1-65535)";
+		o.port = static_cast<std::uint16_t>(*port);
+		sc.have_port = true;
+	} else if (s.value('n', "id")) {
+		auto id = p2p::parse_u64(s.arg(), kMaxId);
+		if (!id)
+			return "bad peer ID '" + std::string(s.arg()) + "' (0-" + std::to_string(kMaxId) + ")";
+		o.id = static_cast<std::uint32_t>(*id);
+		o.have_id = true;
+	} else if (s.value(0, "rate-limit")) {
+		auto rate = p2p::parse_size(s.arg());
+		if (!rate || *rate == 0)
+			return "bad rate '" + std::string(s.arg()) + "' (bytes per second, e.g. 500K or 20M)";
+		o.rate_limit = *rate;
+	} else if (s.value(0, "secret-file")) {
+		if (s.arg().empty())
+			return "option --secret-file needs a file";
+		o.secret_file = s.arg();
+	} else {
+		return s.error() + " (try -h)";
 	}
+	return "";
+}
 
+// The peer ID, port and index, once every argument was read.
+ParsedOptions finish(ParsedOptions out, const Scanned& sc)
+{
+	Options& o = out.options;
 	if (o.dir.empty())
 		return error("no directory to share: give -d DIR");
 	if (!o.have_id) {
@@ -115,20 +117,38 @@ ParsedOptions parse_options(int argc, const char* const argv[], const char* env_
 		if (id) {
 			o.id = static_cast<std::uint32_t>(*id);
 			o.have_id = true;
-		} else if (!have_port) {
-			return error("the last component of '" + o.dir +
-			             "' is not a peer ID (0-" + std::to_string(kMaxId) + "): give -n ID or -p PORT");
+		} else if (!sc.have_port) {
+			return error("the last component of '" + o.dir + "' is not a peer ID (0-" + std::to_string(kMaxId) +
+			             "): give -n ID or -p PORT");
 		}
 	}
-	if (!have_port)
+	if (!sc.have_port)
 		o.port = static_cast<std::uint16_t>(p2p::kPeerPortBase + o.id);
-	if (!index_text.empty()) {
-		auto hp = p2p::parse_host_port(index_text, p2p::kIndexPort);
+	if (!sc.index_text.empty()) {
+		auto hp = p2p::parse_host_port(sc.index_text, p2p::kIndexPort);
 		if (!hp || hp->port == 0)
-			return error("bad index address '" + index_text + "' from " + index_from + " (HOST[:PORT])");
+			return error("bad index address '" + sc.index_text + "' from " + sc.index_from + " (HOST[:PORT])");
 		o.index = *hp;
 	}
 	return out;
+}
+
+} // namespace
+
+ParsedOptions parse_options(int argc, const char* const argv[], const char* env_index)
+{
+	ParsedOptions out;
+	Scanned sc;
+	sc.index_text = env_index && *env_index ? env_index : "";
+	p2p::ArgScanner s(argc, argv);
+	while (s.next()) {
+		std::string why = apply(s, out, sc);
+		if (!why.empty())
+			return error(why);
+		if (out.action != ParsedOptions::Action::Run)
+			return out;
+	}
+	return finish(std::move(out), sc);
 }
 
 } // namespace peerd
