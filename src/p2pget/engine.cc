@@ -125,6 +125,8 @@ Progress Engine::progress() const
 	for (auto& d : downloads_) {
 		if (d->finished())
 			p.files_done++;
+		else if (p.current.empty())
+			p.current = d->name();
 		if (d->size_known()) {
 			p.total += d->size();
 			p.done += d->finished() && d->result().status == FileResult::Status::Ok ? d->size() : d->done_bytes();

@@ -44,6 +44,7 @@ struct Progress {
 	std::uint64_t received = 0;
 	std::size_t peers = 0; // connections with requests in flight
 	double elapsed = 0;
+	std::string current; // a file still in progress, for the display
 };
 
 class Engine {

@@ -90,6 +90,15 @@ void IndexLink::on_message(p2p::Message& msg)
 		conn_->close(kIndexRefused);
 		return;
 	}
+	// Only something that is not an index refuses LOOKUP or LIST as an
+	// unknown type; peerd says so in its text.
+	if (auto* err = std::get_if<p2p::Error>(&msg); err && err->code == p2p::ErrorCode::UnknownType) {
+		bool peer = err->text.starts_with("a peer does not answer");
+		not_index_ = true;
+		conn_->close(label_ + (peer ? " is a peer, not an index" : " is not an index") + " (it says: " + err->text +
+		             ")");
+		return;
+	}
 	if (pending_.empty()) {
 		log_info("index %s: unexpected %s", label_.c_str(), p2p::msg_type_name(p2p::type_of(msg)));
 		return;
@@ -110,7 +119,7 @@ void IndexLink::on_close(const std::string& reason)
 		refused_ = true;
 	if (refused_)
 		log_info("index %s: %s", label_.c_str(), reason.c_str());
-	dead_reason_ = refused_ ? std::string(kIndexRefused) : "index " + label_ + ": " + reason;
+	dead_reason_ = refused_ ? std::string(kIndexRefused) : not_index_ ? reason : "index " + label_ + ": " + reason;
 	// An index without a secret takes our MAC for a bad frame and closes
 	// before its MAC-less reply could fail our check.
 	if (!refused_ && secret_ && connected_ && conn_->frames_in() == 0 && !pending_.empty())

@@ -53,6 +53,7 @@ private:
 	bool connected_ = false;
 	bool dead_ = false;
 	bool refused_ = false;
+	bool not_index_ = false; // it refused our request as an unknown type
 	bool secret_ = false;
 	std::string dead_reason_;
 	std::deque<p2p::Message> unsent_;

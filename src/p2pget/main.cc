@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 using namespace p2pget;
@@ -37,6 +38,16 @@ EngineOptions engine_options(const Options& o, const std::optional<p2p::SecretKe
 	return e;
 }
 
+// Columns of the terminal on `fd`, asked at every redraw so that a resized
+// window (SIGWINCH) is followed without a handler.
+std::size_t terminal_width(int fd)
+{
+	winsize ws{};
+	if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
 // The index could not be asked: unreachable, or (closed cluster) it
 // refused us, which says so in `error` already.
 int index_failed(const Engine& engine, const std::string& error)
@@ -52,6 +63,9 @@ int run_list(const Options& o, const std::optional<p2p::SecretKey>& secret)
 {
 	Engine engine(engine_options(o, secret));
 	std::string after;
+	std::size_t listed = 0;
+	if (!o.json && ::isatty(STDOUT_FILENO))
+		std::printf("%14s  %5s  %-16s  %s\n", "SIZE", "PEERS", "HASH", "NAME");
 	while (true) {
 		std::string error;
 		auto reply = engine.ask_index(p2p::List{after, p2p::kMaxListPage}, error);
@@ -66,13 +80,16 @@ int run_list(const Options& o, const std::optional<p2p::SecretKey>& secret)
 			if (o.json)
 				std::printf("%s\n", list_entry_json(e).c_str());
 			else
-				std::printf("%14llu  %3u  %.16s  %s\n", static_cast<unsigned long long>(e.size), e.peers,
+				std::printf("%14llu  %5u  %.16s  %s\n", static_cast<unsigned long long>(e.size), e.peers,
 				            p2p::to_hex(e.hash).c_str(), e.name.c_str());
 		}
+		listed += lr->entries.size();
 		if (!lr->more || lr->entries.empty())
 			break;
 		after = lr->entries.back().name;
 	}
+	if (listed == 0 && !o.json && !o.quiet)
+		std::fprintf(stderr, "p2pget: the index lists no files\n");
 	return kExitOk;
 }
 
@@ -112,7 +129,9 @@ int run_download(const Options& o, const std::optional<p2p::SecretKey>& secret)
 	bool tty = !o.quiet && ::isatty(STDERR_FILENO);
 	std::function<void(const Progress&)> show;
 	if (tty)
-		show = [](const Progress& p) { std::fprintf(stderr, "\r%s\033[K", progress_line(p).c_str()); };
+		show = [](const Progress& p) {
+			std::fprintf(stderr, "\r%s\033[K", progress_line(p, terminal_width(STDERR_FILENO)).c_str());
+		};
 	auto results = engine.download(o.names, show);
 	if (tty)
 		std::fputc('\n', stderr);
@@ -123,9 +142,7 @@ int run_download(const Options& o, const std::optional<p2p::SecretKey>& secret)
 		switch (r.status) {
 		case FileResult::Status::Ok:
 			if (!o.quiet && !o.json)
-				std::fprintf(stderr, "%s: %s in %.2f s (%s/s), verified\n", r.name.c_str(),
-				             human_bytes(static_cast<double>(r.size)).c_str(), r.seconds,
-				             human_bytes(r.seconds > 0 ? static_cast<double>(r.fetched) / r.seconds : 0).c_str());
+				std::fprintf(stderr, "%s\n", done_line(r).c_str());
 			break;
 		case FileResult::Status::Missing:
 			missing = true;

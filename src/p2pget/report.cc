@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace p2pget {
 
@@ -106,9 +107,29 @@ std::string human_bytes(double bytes)
 	return buf;
 }
 
-std::string progress_line(const Progress& p)
+namespace {
+
+// Columns on a terminal: one per UTF-8 character, near enough for names.
+std::size_t columns(const std::string& s)
 {
-	double rate = p.elapsed > 0 ? static_cast<double>(p.received) / p.elapsed : 0;
+	std::size_t n = 0;
+	for (unsigned char c : s)
+		n += (c & 0xc0) != 0x80;
+	return n;
+}
+
+// The first `cols` columns of `s`, never splitting a UTF-8 character.
+std::string first_columns(const std::string& s, std::size_t cols)
+{
+	std::size_t n = 0, i = 0;
+	for (; i < s.size(); i++)
+		if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80 && n++ == cols)
+			break;
+	return s.substr(0, i);
+}
+
+std::string eta_text(const Progress& p, double rate)
+{
 	char eta[32] = "--:--";
 	if (rate > 0 && p.total > p.done) {
 		double s = static_cast<double>(p.total - p.done) / rate;
@@ -117,12 +138,58 @@ std::string progress_line(const Progress& p)
 	} else if (p.total == p.done && p.total > 0) {
 		std::snprintf(eta, sizeof eta, "0:00");
 	}
+	return std::string("ETA ") + eta;
+}
+
+} // namespace
+
+std::string progress_line(const Progress& p, std::size_t width)
+{
+	double rate = p.elapsed > 0 ? static_cast<double>(p.received) / p.elapsed : 0;
 	int pct = p.total > 0 ? static_cast<int>(100.0 * static_cast<double>(p.done) / static_cast<double>(p.total)) : 0;
-	char line[160];
-	std::snprintf(line, sizeof line, "%3d%% %s / %s  %s/s  %zu peer%s  ETA %s  [%zu/%zu files]", pct,
-	              human_bytes(static_cast<double>(p.done)).c_str(), human_bytes(static_cast<double>(p.total)).c_str(),
-	              human_bytes(rate).c_str(), p.peers, p.peers == 1 ? "" : "s", eta, p.files_done, p.files);
-	return line;
+	char buf[16];
+	std::snprintf(buf, sizeof buf, "%3d%%", pct);
+	// Most telling first: the fields on the right go first when narrow.
+	std::vector<std::string> fields{buf};
+	fields.push_back(human_bytes(static_cast<double>(p.done)) + " / " + human_bytes(static_cast<double>(p.total)));
+	fields.push_back(human_bytes(rate) + "/s");
+	// Once every file is over no peer is busy; "0 peers" would mislead.
+	if (p.files_done < p.files)
+		fields.push_back(std::to_string(p.peers) + (p.peers == 1 ? " peer" : " peers"));
+	fields.push_back(eta_text(p, rate));
+	if (p.files > 1) {
+		fields.push_back("[" + std::to_string(p.files_done) + "/" + std::to_string(p.files) + " files]");
+		if (!p.current.empty())
+			fields.push_back(p.current);
+	}
+	std::size_t room = width > 1 ? width - 1 : 0;
+	std::string line;
+	for (auto& f : fields) {
+		std::string next = line.empty() ? f : line + "  " + f;
+		if (columns(next) > room)
+			break;
+		line = std::move(next);
+	}
+	return line.empty() ? first_columns(fields.front(), room) : line;
+}
+
+std::string done_line(const FileResult& r)
+{
+	auto size = human_bytes(static_cast<double>(r.size));
+	double rate = r.seconds > 0 ? static_cast<double>(r.fetched) / r.seconds : 0;
+	char buf[256];
+	if (r.resumed == 0) {
+		std::snprintf(buf, sizeof buf, "%s in %.2f s (%s/s), verified", size.c_str(), r.seconds,
+		              human_bytes(rate).c_str());
+	} else if (r.fetched == 0) {
+		std::snprintf(buf, sizeof buf, "%s in %.2f s: nothing fetched, all already on disk, verified", size.c_str(),
+		              r.seconds);
+	} else {
+		std::snprintf(buf, sizeof buf, "%s in %.2f s: %s fetched at %s/s, %s already on disk, verified",
+		              size.c_str(), r.seconds, human_bytes(static_cast<double>(r.fetched)).c_str(),
+		              human_bytes(rate).c_str(), human_bytes(static_cast<double>(r.resumed)).c_str());
+	}
+	return r.name + ": " + buf;
 }
 
 } // namespace p2pget

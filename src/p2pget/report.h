@@ -21,7 +21,12 @@ std::string lookup_json(const p2p::LookupReply& r);
 
 // "12.3 MiB" and the like.
 std::string human_bytes(double bytes);
-// The progress line (without the leading \r), at most about 79 columns.
-std::string progress_line(const Progress& p);
+// The progress line (without the leading \r) in fewer than `width`
+// columns, so it never wraps: fields are dropped from the right until it
+// fits. The file in progress is named when there are several.
+std::string progress_line(const Progress& p, std::size_t width = 80);
+// The summary of a verified download: what was fetched, at what rate, and
+// what an interrupted run or an older copy already gave.
+std::string done_line(const FileResult& r);
 
 } // namespace p2pget

@@ -107,6 +107,11 @@ TEST_CASE("p2pget exit codes: refused names, missing names, unreachable index", 
 	auto env_down = fixtures::run({fixtures::bin("p2pget"), "--list"},
 	                              {"P2P_INDEX=127.0.0.1:" + std::to_string(port)});
 	CHECK(env_down.status == 4);
+	// A peer's port given as the index is named for what it is.
+	auto at_peer = fixtures::run({fixtures::bin("p2pget"), "-i", "127.0.0.1:" + std::to_string(c.peer_port(0)),
+	                              "-o", c.out().string(), "x"});
+	CHECK(at_peer.status == 4);
+	CHECK(at_peer.err.find("is a peer, not an index") != std::string::npos);
 }
 
 TEST_CASE("p2pget --list and --lookup, as text and JSON", "[p2pget][integration]")
@@ -115,6 +120,10 @@ TEST_CASE("p2pget --list and --lookup, as text and JSON", "[p2pget][integration]
 	fixtures::write_file(c.peer_dir(0) / "x.bin", 5000, 1);
 	fixtures::write_file(c.peer_dir(1) / "x.bin", 5000, 1);
 	fixtures::write_text(c.peer_dir(1) / "dir/ö.txt", "ö\n");
+	auto empty = c.get({"--list"});
+	CHECK(empty.status == 0);
+	CHECK(empty.out.empty());
+	CHECK(empty.err.find("the index lists no files") != std::string::npos);
 	c.start_peer();
 	c.start_peer();
 	REQUIRE(c.wait_listed("x.bin", 2));

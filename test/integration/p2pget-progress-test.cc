@@ -14,11 +14,15 @@ using namespace p2pget_test;
 
 namespace {
 
-// Runs argv with stderr on a pseudo-terminal; returns what it printed there.
-std::string stderr_on_tty(const std::vector<std::string>& argv, int& status)
+// Runs argv with stderr on a pseudo-terminal `cols` wide; returns what it
+// printed there.
+std::string stderr_on_tty(const std::vector<std::string>& argv, int& status, unsigned short cols = 80)
 {
 	int master = -1, slave = -1;
-	REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+	winsize ws{};
+	ws.ws_row = 24;
+	ws.ws_col = cols;
+	REQUIRE(::openpty(&master, &slave, nullptr, nullptr, &ws) == 0);
 	pid_t pid = ::fork();
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
@@ -77,4 +81,65 @@ TEST_CASE("p2pget: progress display on a terminal only, and not with -q", "[p2pg
 	CHECK(status == 0);
 	CHECK(quiet.empty());
 	CHECK(fixtures::same_contents(c.out() / "p.bin", c.peer_dir(0) / "p.bin"));
+}
+
+namespace {
+
+// The redraws of the progress line: what follows each \r up to the next \r
+// or newline, without the erase-to-end-of-line sequence (the terminal
+// turns each newline into \r\n: those give nothing).
+std::vector<std::string> redraws(const std::string& shown)
+{
+	std::vector<std::string> out;
+	std::size_t at = 0;
+	while ((at = shown.find('\r', at)) != std::string::npos) {
+		std::size_t end = shown.find_first_of("\r\n", at + 1);
+		std::string line = shown.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+		if (auto k = line.find("\033[K"); k != std::string::npos)
+			line.erase(k, 3);
+		if (!line.empty())
+			out.push_back(line);
+		at += 1;
+	}
+	return out;
+}
+
+std::size_t columns(const std::string& s)
+{
+	std::size_t n = 0;
+	for (unsigned char c : s)
+		n += (c & 0xc0) != 0x80;
+	return n;
+}
+
+} // namespace
+
+TEST_CASE("p2pget: the progress line fits a narrow terminal and names the file", "[p2pget][integration]")
+{
+	Cluster c;
+	for (int i = 0; i < 3; i++)
+		fixtures::write_file(c.peer_dir(0) / ("narrow-" + std::to_string(i) + ".bin"), 8 << 20, 10 + i);
+	c.start_peer({"--rate-limit", "16M"});
+	REQUIRE(c.wait_listed("narrow-2.bin", 1));
+
+	int status = -1;
+	auto shown = stderr_on_tty(c.get_argv({"narrow-0.bin", "narrow-1.bin", "narrow-2.bin"}), status, 50);
+	CHECK(status == 0);
+	INFO(shown);
+	auto lines = redraws(shown);
+	REQUIRE(lines.size() >= 2);
+	for (auto& line : lines)
+		CHECK(columns(line) < 50);
+	CHECK(lines.back().find("100%") == 0);
+	CHECK(lines.back().find("0 peers") == std::string::npos);
+
+	// Wide enough, the file in progress is named.
+	for (int i = 0; i < 3; i++)
+		std::filesystem::remove(c.out() / ("narrow-" + std::to_string(i) + ".bin"));
+	shown = stderr_on_tty(c.get_argv({"narrow-0.bin", "narrow-1.bin", "narrow-2.bin"}), status, 200);
+	CHECK(status == 0);
+	CHECK(shown.find("files]  narrow-") != std::string::npos);
+	for (int i = 0; i < 3; i++)
+		CHECK(fixtures::same_contents(c.out() / ("narrow-" + std::to_string(i) + ".bin"),
+		                              c.peer_dir(0) / ("narrow-" + std::to_string(i) + ".bin")));
 }

@@ -120,6 +120,16 @@ TEST_CASE("p2pget: an older copy at the output path gives every chunk that still
 		CHECK(json_number(r.out, "resumed") == size);
 		CHECK(json_number(r.out, "bytes") == 0);
 	}
+	SECTION("the summary says what was already on disk")
+	{
+		std::filesystem::create_directories(c.out());
+		std::filesystem::copy_file(c.peer_dir(0) / "o.bin", old_copy);
+		auto r = c.get({"o.bin"});
+		REQUIRE(r.status == 0);
+		INFO(r.err);
+		CHECK(r.err.find("o.bin: 20.0 MiB in ") != std::string::npos);
+		CHECK(r.err.find("nothing fetched, all already on disk, verified") != std::string::npos);
+	}
 	SECTION("a symlink there is replaced, never read or written through")
 	{
 		auto target = c.root() / "elsewhere.bin";
