@@ -32,9 +32,16 @@ say() {
 	if [ -t 1 ]; then printf '\n\033[1m== %s\033[0m\n' "$*"; else printf '\n== %s\n' "$*"; fi
 }
 
-say "sample data: $work/peers/1..3 (a $MIB MiB file on all three, small files)"
-"$(dirname "$0")/make-sample-data.sh" "$work" 3 "$MIB" sample.bin
-find "$work/peers" -type f -printf '%P  %s bytes\n' | sort
+# The sample data stays in ./peers after the demo, so the README's next
+# lines (./peerd -d ./peers/1 ...) run as written.
+data=${DATA:-$PWD}
+if [ ! -f "$data/peers/3/only-here.txt" ]; then
+	say "sample data: $data/peers/1..3 (a $MIB MiB file on all three, small files; kept after the demo)"
+	"$(dirname "$0")/make-sample-data.sh" "$data" 3 "$MIB" sample.bin
+else
+	say "sample data: $data/peers/1..3 (from an earlier run; remove ./peers to make it anew)"
+fi
+find "$data/peers" -type f -not -path '*/.*' -printf '%P  %s bytes\n' | sort
 
 iport=$(free_port)
 say "indexd on 127.0.0.1:$iport"
@@ -46,7 +53,7 @@ export P2P_INDEX=127.0.0.1:$iport
 for i in 1 2 3; do
 	port=$(free_port)
 	say "peerd $i sharing peers/$i on 127.0.0.1:$port"
-	"$BIN/peerd" -d "$work/peers/$i" -p "$port" 2> "$work/peerd-$i.log" &
+	"$BIN/peerd" -d "$data/peers/$i" -p "$port" 2> "$work/peerd-$i.log" &
 	pids+=($!)
 	wait_port "$port" "$work/peerd-$i.log"
 done
@@ -66,11 +73,11 @@ mkdir -p "$work/downloads"
 
 say "verify"
 for f in sample.bin docs/readme.txt grüße.txt; do
-	cmp "$work/peers/1/$f" "$work/downloads/$f"
+	cmp "$data/peers/1/$f" "$work/downloads/$f"
 done
-cmp "$work/peers/3/only-here.txt" "$work/downloads/only-here.txt"
+cmp "$data/peers/3/only-here.txt" "$work/downloads/only-here.txt"
 if command -v b2sum >/dev/null; then
-	(cd "$work" && b2sum peers/1/sample.bin downloads/sample.bin)
+	b2sum "$data/peers/1/sample.bin" "$work/downloads/sample.bin"
 fi
 echo "every file is byte-identical to its source"
 
@@ -78,3 +85,5 @@ say "the same with --json, as a script would use it"
 rm -f "$work/downloads/sample.bin"
 "$BIN/p2pget" -q --json -o "$work/downloads" sample.bin
 say "done; stopping the index and the peers"
+echo "The sample data is kept in $data/peers: try the README's walkthrough,"
+echo "  ./indexd & ./peerd -d ./peers/1 & ./p2pget --list"

@@ -1,5 +1,8 @@
 #include "fixtures.h"
 
+#include <catch2/catch.hpp>
+#include <iostream>
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -26,6 +29,11 @@ static std::string env_or(const char* name, const char* fallback)
 {
 	const char* v = std::getenv(name);
 	return v && *v ? v : fallback;
+}
+
+void skip(const std::string& why)
+{
+	std::cout << "skipped: " << Catch::getResultCapture().getCurrentTestName() << ": " << why << std::endl;
 }
 
 std::string bin(const std::string& name) { return env_or("P2P_BIN_DIR", ".") + "/" + name; }

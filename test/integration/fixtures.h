@@ -26,6 +26,11 @@ std::string tool(const std::string& name);
 // for tests that hold many sockets at once.
 void raise_fd_limit(unsigned long want = 4096);
 
+// Catch2 v2 has no SKIP: one plain line on stdout names the test that did
+// not run and why, where a WARN would print a banner that reads like a
+// failure. The caller returns.
+void skip(const std::string& why);
+
 // A port that was free a moment ago (bound to 0, read back, closed).
 std::uint16_t free_port();
 // Polls until something accepts on 127.0.0.1:port (or ::1 when v6).

@@ -77,7 +77,7 @@ bool skip_unless_started(Cluster& c, std::uint64_t size, const std::string& rate
 	if (c.start(size, rate))
 		return false;
 	if (!c.lab.available()) {
-		WARN("network namespace tests skipped: " << c.lab.why_not());
+		fixtures::skip("no network namespaces here: " + c.lab.why_not());
 		return true;
 	}
 	FAIL("cluster did not come up: index log:\n" << c.index->stderr_text());
@@ -146,7 +146,7 @@ TEST_CASE("50 ms delay and 1% loss: the download still completes", "[netns]")
 	for (const char* host : {"idx", "p1", "p2", "p3", "cli"})
 		impaired = impaired && c.lab.impair(host, 50, 1.0);
 	if (!impaired) {
-		WARN("netem scenario skipped: this kernel has no sch_netem (tc qdisc netem unknown)");
+		fixtures::skip("this kernel has no sch_netem (tc qdisc netem unknown)");
 		return;
 	}
 	auto t0 = steady_clock::now();

@@ -147,7 +147,7 @@ TEST_CASE("p2pget closed cluster: a multi-chunk download from peerd with the sec
           "[p2pget][integration][cluster][peerd-secret]")
 {
 	if (!peerd_has_secret()) {
-		WARN("skipped: this peerd has no --secret-file yet");
+		fixtures::skip("this peerd has no --secret-file yet");
 		return;
 	}
 	p2p::SecretKey key = test_secret(8);
