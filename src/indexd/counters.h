@@ -1,44 +1,45 @@
 // Every event of indexd that matters, counted, in one list: the struct, the
-// STATS reply and the refusal log line all come from it.
+// STATS reply, GET /metrics and the refusal log line all come from it.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace indexd {
 
-// X(name, refusal): `refusal` counters are what was refused or dropped,
+// X(name, refusal, help): refusal counters are what was refused or dropped,
 // summed and logged together.
-#define INDEXD_COUNTERS(X)                                                                     \
-	X(connections, false)      /* accepted, ever */                                        \
-	X(connections_open, false) /* open now */                                              \
-	X(registers, false)        /* REGISTER accepted */                                     \
-	X(updates, false)          /* UPDATE accepted */                                       \
-	X(unregisters, false)                                                                  \
-	X(lookups, false)                                                                      \
-	X(lookup_misses, false) /* name held by nobody */                                      \
-	X(lists, false)                                                                        \
-	X(stats, false)                                                                        \
-	X(pings, false)                                                                        \
-	X(bad_frames, true) /* garbage, oversized, malformed, unknown type */                  \
-	X(timeouts, true)   /* unfinished frame or idle connection closed */                   \
-	X(expired, false)   /* peers dropped after TTL without a word */                       \
-	X(refused, true)    /* REGISTER of a live (host, port): AddressInUse */                \
-	X(signed_registers, false) /* REGISTER bound to a key (also in registers) */           \
-	X(takeovers, true)         /* a live (host, port) replaced by the same key */          \
-	X(bad_signatures, true)    /* IDENTIFY without CHALLENGE, or a bad signature */        \
-	X(bad_macs, true)          /* closed cluster: a frame without a valid MAC */           \
-	X(not_registered, true)    /* UPDATE before REGISTER */                                \
-	X(busy, true)              /* per-peer file limit reached */                           \
-	X(conn_limit, true)        /* connections turned away: descriptor budget full */       \
-	X(peers_closed, false)     /* registered peers removed when their connection closed */ \
-	X(accept_errors, false)                                                                \
-	X(output_stalls, true) /* reading paused: a client not reading its replies */
+#define INDEXD_COUNTERS(X)                                                                               \
+	X(connections, false, "Connections accepted.")                                                   \
+	X(connections_open, false, "Connections open now.")                                              \
+	X(registers, false, "REGISTER accepted.")                                                        \
+	X(updates, false, "UPDATE accepted.")                                                            \
+	X(unregisters, false, "UNREGISTER of a registered peer.")                                        \
+	X(lookups, false, "LOOKUP answered.")                                                            \
+	X(lookup_misses, false, "LOOKUP of a name nobody holds.")                                        \
+	X(lists, false, "LIST answered.")                                                                \
+	X(stats, false, "STATS answered.")                                                               \
+	X(pings, false, "PING answered.")                                                                \
+	X(bad_frames, true, "Connections closed for garbage, oversized, malformed or unknown frames.")   \
+	X(timeouts, true, "Connections closed for an unfinished frame or idleness.")                     \
+	X(expired, false, "Peers dropped after a TTL without a word.")                                   \
+	X(refused, true, "REGISTER of a (host, port) held by another live connection.")                  \
+	X(signed_registers, false, "REGISTER bound to a key (also in registers).")                       \
+	X(takeovers, true, "Live registrations replaced by a newer connection with the same key.")       \
+	X(bad_signatures, true, "IDENTIFY without CHALLENGE, or a REGISTER whose signature fails.")      \
+	X(bad_macs, true, "Closed cluster: frames without a valid MAC.")                                 \
+	X(not_registered, true, "UPDATE before REGISTER.")                                               \
+	X(busy, true, "Registrations refused at the per-peer file limit.")                               \
+	X(conn_limit, true, "Connections turned away: descriptor budget full.")                          \
+	X(peers_closed, false, "Registered peers removed when their connection closed.")                 \
+	X(accept_errors, false, "Failed accept() calls.")                                                \
+	X(output_stalls, true, "Times reading was paused for a client not reading its replies.")
 
 struct Counters {
-#define INDEXD_COUNTER_FIELD(name, refusal) std::uint64_t name = 0;
+#define INDEXD_COUNTER_FIELD(name, refusal, help) std::uint64_t name = 0;
 	INDEXD_COUNTERS(INDEXD_COUNTER_FIELD)
 #undef INDEXD_COUNTER_FIELD
 
@@ -48,5 +49,14 @@ struct Counters {
 	std::vector<std::pair<std::string, std::uint64_t>> refusal_pairs() const;
 	std::uint64_t refusals() const;
 };
+
+struct CounterInfo {
+	const char* name;
+	bool refusal;
+	const char* help;
+	std::uint64_t Counters::*field;
+};
+// The list itself, in its order.
+std::span<const CounterInfo> counter_list();
 
 } // namespace indexd

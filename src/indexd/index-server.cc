@@ -119,6 +119,11 @@ bool IndexServer::start(std::string& error)
 		error = "cannot set up timers and signal events";
 		return false;
 	}
+	if (opts_.metrics) {
+		metrics_ = std::make_unique<p2p::MetricsServer>(base_, [this] { return metrics_text(); });
+		if (!metrics_->listen(*opts_.metrics, &error))
+			return false;
+	}
 	log_info("listening on %s, TTL %g s, at most %zu connections%s", where.c_str(), opts_.ttl, max_sessions_,
 	         secret_ ? ", closed cluster (frames MAC'd)" : "");
 	return true;

@@ -12,6 +12,7 @@
 #include "p2p/frame-auth.h"
 #include "p2p/identity.h"
 #include "p2p/message.h"
+#include "p2p/metrics-server.h"
 #include "p2p/reaper.h"
 
 #include <memory>
@@ -41,6 +42,9 @@ public:
 	// Monotonic seconds, coarse (a few ms): cheap enough for every read.
 	double now() const;
 	p2p::StatsReply stats_reply() const;
+	// GET /metrics: the STATS counters and gauges in the Prometheus text
+	// format (index-metrics.cc).
+	std::string metrics_text() const;
 
 	// Called by sessions.
 	void peer_registered(PeerId id, IndexSession* owner);
@@ -83,6 +87,7 @@ private:
 	p2p::EventPtr resume_;
 	p2p::EventPtr sigint_;
 	p2p::EventPtr sigterm_;
+	std::unique_ptr<p2p::MetricsServer> metrics_;
 	p2p::ListenerPtr listener_;
 };
 

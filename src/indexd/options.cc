@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "p2p/arg-scanner.h"
+#include "p2p/metrics-server.h"
 #include "p2p/parse-number.h"
 
 namespace indexd {
@@ -19,7 +20,7 @@ ParseResult error(std::string text)
 
 std::string usage_text()
 {
-	return "usage: indexd [-p PORT] [-l ADDR] [-t TTL] [--secret-file FILE] [-v] [-h] [-V]\n"
+	return "usage: indexd [-p PORT] [-l ADDR] [-t TTL] [--secret-file FILE] [--metrics [ADDR:]PORT] [-v] [-h] [-V]\n"
 	       "\n"
 	       "The index of a p2p file sharing network: which peer holds which file.\n"
 	       "\n"
@@ -34,6 +35,9 @@ std::string usage_text()
 	       "                     closed cluster: every frame in both directions must carry\n"
 	       "                     a MAC made with the 32-byte secret in FILE (32 raw bytes\n"
 	       "                     or 64 hex digits); other connections are refused\n"
+	       "      --metrics [ADDR:]PORT\n"
+	       "                     serve HTTP GET /metrics (Prometheus text) on PORT, on\n"
+	       "                     every interface or on ADDR only\n"
 	       "  -v, --verbose      log more (-v: info, -vv: debug)\n"
 	       "  -h, --help         show this help and exit\n"
 	       "  -V, --version      show the version and exit\n";
@@ -73,6 +77,10 @@ ParseResult parse_options(int argc, const char* const* argv)
 			if (s.arg().empty())
 				return error("empty secret file name");
 			r.options.secret_file = s.arg();
+		} else if (s.value(0, "metrics")) {
+			r.options.metrics = p2p::parse_metrics_address(s.arg());
+			if (!r.options.metrics)
+				return error("bad metrics address '" + std::string(s.arg()) + "' (want [ADDR:]PORT)");
 		} else {
 			return error(s.error());
 		}

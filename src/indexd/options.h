@@ -2,7 +2,10 @@
 // exit), so every flag is unit-tested without starting a process.
 #pragma once
 
+#include "p2p/address.h"
 #include "p2p/protocol.h"
+
+#include <optional>
 
 #include <string>
 
@@ -18,6 +21,7 @@ struct Options {
 	double ttl = kDefaultTtl; // seconds without a message before a peer is dropped
 	int verbose = 0;          // each -v raises the log level by one
 	std::string secret_file;  // closed cluster: every frame MAC'd with this key (main reads it)
+	std::optional<p2p::HostPort> metrics; // --metrics: where GET /metrics is served
 };
 
 struct ParseResult {
