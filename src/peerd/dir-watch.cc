@@ -1,20 +1,27 @@
 // The inotify reader: keeps wd -> folder, turns events into dirty paths.
 #include "dir-watch.h"
 
+#include "write-probe.h"
+
 #include "p2p/log.h"
 
 #include <cerrno>
 #include <cstring>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace peerd {
 
 // Files count once closed after writing or moved in (never while still
 // being written); folders as soon as they appear, so their own contents
-// are watched from the start.
+// are watched from the start. A file that appears without being written
+// here (a hard link, linkat() of an O_TMPFILE) or changes without a close
+// (truncate(2)) gives only IN_CREATE or IN_MODIFY: it counts when nobody
+// has it open for writing.
 inline constexpr std::uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
-                                       IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW;
+                                       IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |
+                                       IN_DONT_FOLLOW;
 
 DirWatch::DirWatch(event_base* base, std::string dir, Changed changed)
 	: dir_(std::move(dir)), changed_(std::move(changed))
@@ -76,6 +83,35 @@ void DirWatch::mark(const std::string& rel)
 	}
 }
 
+void DirWatch::mark_if_quiet(const std::string& rel, bool created)
+{
+	auto [it, fresh] = quiet_.emplace(rel, created);
+	if (!fresh && created)
+		it->second = true;
+	if (!evtimer_pending(settle_ev_.get(), nullptr)) {
+		timeval tv = p2p::to_timeval(kSettleDelay);
+		evtimer_add(settle_ev_.get(), &tv);
+	}
+}
+
+// Of the quiet candidates, those nobody writes. When the kernel will not say
+// (not our file, no CAP_LEASE), a file that appeared with a second link
+// came whole; anything else waits for its close.
+void DirWatch::take_quiet(std::vector<std::string>& paths)
+{
+	for (auto& [rel, created] : quiet_) {
+		if (dirty_.count(rel))
+			continue;
+		std::string path = dir_ + "/" + rel;
+		Writers w = writers_of(path);
+		struct stat st;
+		bool linked = created && ::lstat(path.c_str(), &st) == 0 && st.st_nlink > 1;
+		if (w == Writers::None || (w == Writers::Unknown && linked))
+			paths.push_back(rel);
+	}
+	quiet_.clear();
+}
+
 void DirWatch::read_cb(evutil_socket_t, short, void* self) { static_cast<DirWatch*>(self)->on_read(); }
 
 void DirWatch::on_read()
@@ -114,8 +150,10 @@ void DirWatch::on_read()
 				unwatch_under(rel);
 			if (is_dir && (e->mask & (IN_CREATE | IN_MOVED_TO)))
 				watch(rel); // now, before files land in it; the rescan walks it
-			if (!is_dir && (e->mask & IN_CREATE))
-				continue; // a file being written: wait for IN_CLOSE_WRITE
+			if (!is_dir && (e->mask & (IN_CREATE | IN_MODIFY))) {
+				mark_if_quiet(rel, e->mask & IN_CREATE);
+				continue;
+			}
 			mark(rel);
 		}
 	}
@@ -125,8 +163,10 @@ void DirWatch::settle_cb(evutil_socket_t, short, void* self)
 {
 	auto* w = static_cast<DirWatch*>(self);
 	std::vector<std::string> paths(w->dirty_.begin(), w->dirty_.end());
+	w->take_quiet(paths);
 	w->dirty_.clear();
-	w->changed_(paths);
+	if (!paths.empty())
+		w->changed_(paths);
 }
 
 } // namespace peerd

@@ -35,12 +35,17 @@ private:
 	void on_read();
 	void unwatch_under(const std::string& rel);
 	void mark(const std::string& rel);
+	void mark_if_quiet(const std::string& rel, bool created);
+	void take_quiet(std::vector<std::string>& paths);
 
 	std::string dir_;
 	Changed changed_;
 	int fd_ = -1;
 	std::map<int, std::string> paths_; // wd -> folder relative to DIR
 	std::set<std::string> dirty_;
+	// Files that appeared (true) or were written to (false) without a close
+	// after writing: announced at the settle only if nobody writes them.
+	std::map<std::string, bool> quiet_;
 	p2p::EventPtr read_ev_, settle_ev_;
 };
 

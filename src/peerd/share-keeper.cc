@@ -1,6 +1,8 @@
 // Scans, rescans and hashing results: everything that changes the table.
 #include "share-keeper.h"
 
+#include "write-probe.h"
+
 #include "safe-open.h"
 #include "share-scan.h"
 
@@ -118,6 +120,26 @@ void ShareKeeper::rescan_one(const std::string& path)
 	}
 }
 
+// A file someone has open for writing is not shared until nobody does; it is
+// looked at again until then. Polled rather than left to inotify: a file
+// opened before any watch existed on its file system gives no events at
+// all on newer kernels, not even IN_CLOSE_WRITE.
+bool ShareKeeper::being_written(const std::string& name)
+{
+	int fd = open_beneath(root_fd_, name, O_RDONLY | O_NONBLOCK);
+	bool busy = fd >= 0 && writers_of(fd) == Writers::Some;
+	if (fd >= 0)
+		::close(fd);
+	if (!busy) {
+		writing_.erase(name);
+		return false;
+	}
+	if (writing_.insert(name).second)
+		log_info("%s: open for writing; shared once closed", name.c_str());
+	recheck(name);
+	return true;
+}
+
 void ShareKeeper::consider(const std::string& name, const FileStat& st)
 {
 	auto in = hashing_.find(name);
@@ -126,6 +148,8 @@ void ShareKeeper::consider(const std::string& name, const FileStat& st)
 			hashing_.erase(in); // back to what we have: drop the newer job
 		return;
 	}
+	if (being_written(name))
+		return;
 	if (in != hashing_.end() && in->second.st == st)
 		return; // already being hashed in this version
 	if (auto c = cache_.lookup(name, st)) {

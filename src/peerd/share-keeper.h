@@ -57,6 +57,7 @@ private:
 	void full_scan();
 	void rescan_one(const std::string& path);
 	void consider(const std::string& name, const FileStat& st);
+	bool being_written(const std::string& name);
 	// Drops every shared or in-flight name equal to or under `path`, except `keep`.
 	void remove_under(const std::string& path, const std::set<std::string>& keep = {});
 	void on_hashed(std::shared_ptr<HashJob> job);
@@ -76,6 +77,7 @@ private:
 	HashCache cache_;
 	std::map<std::string, InFlight> hashing_;
 	std::set<std::string> retry_;
+	std::set<std::string> writing_; // open for writing when last looked at
 	bool ready_ = false;
 	bool cache_dirty_ = false;
 	bool have_cache_dir_ = false;
