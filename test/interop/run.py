@@ -158,9 +158,15 @@ class World:
         write_random(f"{self.py}/.hidden/secret.txt", 10, 6)
         write_random(f"{self.py}/.dotfile", 10, 7)
         os.symlink("pyfile.bin", f"{self.py}/link.bin")
-        self.py_names = {"pyfile.bin", "shared.bin", "mutable.bin", "empty.txt", "sub/deep/note.txt"} | \
-            {f"many/f{i:03d}.dat" for i in range(40)}
-        self.real_names = {"big.bin", "shared.bin", "mutable.bin", "empty.txt"}
+        # Two versions under one name, one holder each: the tie goes to the
+        # larger size (sized.bin), then to the smaller content hash (tie.bin).
+        write_random(f"{self.real}/tie.bin", MiB + 1, 10)
+        write_random(f"{self.py}/tie.bin", MiB + 1, 11)
+        write_random(f"{self.real}/sized.bin", 1000, 12)
+        write_random(f"{self.py}/sized.bin", 2000, 13)
+        self.py_names = {"pyfile.bin", "shared.bin", "mutable.bin", "empty.txt", "sub/deep/note.txt",
+                         "tie.bin", "sized.bin"} | {f"many/f{i:03d}.dat" for i in range(40)}
+        self.real_names = {"big.bin", "shared.bin", "mutable.bin", "empty.txt", "tie.bin", "sized.bin"}
 
     def make_secrets(self):
         key = os.urandom(32)
@@ -270,6 +276,8 @@ def index_and_peer_basics(cl):
     check(names == sorted(names, key=str.encode), f"{cl.label}: LIST entries in byte order")
     shared = [e for e in entries if e.name == b"shared.bin"]
     check(len(shared) == 1 and shared[0].peers == 2, f"{cl.label}: LIST counts 2 peers for shared.bin")
+    ties = [e for e in entries if e.name == b"tie.bin"]
+    check(len(ties) == 2 and all(e.peers == 1 for e in ties), f"{cl.label}: LIST has one entry per version of tie.bin")
 
 
 def p2pget_downloads(cl, names, sources, both_peers=()):
@@ -289,6 +297,32 @@ def p2pget_downloads(cl, names, sources, both_peers=()):
         want = {f"127.0.0.1:{cl.rp}", f"127.0.0.1:{cl.pp}"}
         check(set(peers) == want and all(v > 0 for v in peers.values()),
               f"{cl.label}: p2pget took {n} from the Python peer and real peerd together {peers}")
+
+
+def page_choice(world, cl, name):
+    """The version the page's rule picks from the two holdings of name."""
+    hs = []
+    for d, port in ((cl.real_dir, cl.rp), (world.py, cl.pp)):
+        size, h, _ = w.hash_file(os.path.join(d, name))
+        hs.append(w.Holding(b"", port, size, h))
+    size, h = w.choose_version(hs)
+    return next(os.path.join(d, name) for d, x in ((cl.real_dir, hs[0]), (world.py, hs[1]))
+                if (x.size, x.content_hash) == (size, h))
+
+
+def both_clients_pick_the_same_version(world, cl):
+    names = ["tie.bin", "sized.bin"]
+    py_out, get_out = os.path.join(cl.logs, "pick-py"), os.path.join(cl.logs, "pick-p2pget")
+    rc1, _, e1 = run([sys.executable, os.path.join(HERE, "p2p_client.py"), "get", "-o", py_out]
+                     + cl.client_args() + names)
+    rc2, so, e2 = run([cl.world.prog("p2pget"), "-q", "--json", "-o", get_out] + cl.client_args() + names)
+    check(rc1 == 0 and rc2 == 0, f"{cl.label}: both clients download tie.bin and sized.bin ({rc1}, {rc2}) {e1}{e2}")
+    versions = {json.loads(x)["name"]: json.loads(x).get("versions") for x in so.splitlines() if x.strip()}
+    for n in names:
+        want = page_choice(world, cl, n)
+        check(same_file(os.path.join(py_out, n), want), f"{cl.label}: Python client took the page's version of {n}")
+        check(same_file(os.path.join(get_out, n), want), f"{cl.label}: p2pget took the page's version of {n}")
+        check(versions.get(n) == 2, f"{cl.label}: p2pget saw 2 versions of {n}")
 
 
 def stranger_refused(cl):
@@ -449,6 +483,8 @@ def mac_refusals(cl):
 
 
 def still_registered(cl):
+    # Outlive the TTL by half again: only PINGs at TTL/3 keep the peer listed.
+    time.sleep(max(0.0, cl.registered_at + 1.5 * TTL_S - time.monotonic()))
     alive = time.monotonic() - cl.registered_at
     check(cl.holders("pyfile.bin") == {cl.pp},
           f"{cl.label}: Python peer still registered after {alive:.1f} s (TTL {TTL_S} s)")
@@ -467,6 +503,7 @@ def scenario(world, label, closed):
         index_and_peer_basics(cl)
         p2pget_downloads(cl, ["pyfile.bin", "empty.txt", "sub/deep/note.txt", "shared.bin"],
                          {**py_src}, both_peers=["shared.bin"])
+        both_clients_pick_the_same_version(world, cl)
         files = probe_files(world, cl)
         peers_answer_alike(cl, files)
         if closed:
@@ -491,12 +528,50 @@ def probe_files(world, cl):
             "shared_hash": sh, "shared_size": len(shared), "shared_bytes": shared}
 
 
+def secret_formats(world):
+    """CLOSED CLUSTERS: "exactly 32 bytes, or 64 hexadecimal digits (either
+    case) optionally followed by a newline (LF or CR LF); anything else is
+    refused". p2pget tells: exit 2 for a refused file, 4 (no index at port 1)
+    for an accepted one. What the page accepts must be accepted; what it
+    refuses but the programs accept is reported, and fails with
+    P2P_INTEROP_STRICT=1."""
+    print("== secret file formats", flush=True)
+    k = bytes(range(1, 33))
+    hx = k.hex().encode()
+    cases = [("32 raw bytes", k, True), ("64 hex digits", hx, True), ("64 HEX + LF", hx.upper() + b"\n", True),
+             ("64 hex + CR LF", hx + b"\r\n", True),
+             ("32 raw bytes + LF", k + b"\n", False), ("64 hex + CR", hx + b"\r", False),
+             ("64 hex + LF LF", hx + b"\n\n", False), ("64 hex + space", hx + b" ", False),
+             ("63 hex + LF", hx[:63] + b"\n", False), ("empty", b"", False)]
+    strict = os.environ.get("P2P_INTEROP_STRICT") == "1"
+    path = os.path.join(world.top, "secret.case")
+    for label, data, accepted in cases:
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o600)
+        try:
+            ours = w.parse_secret(data) == k
+        except ValueError:
+            ours = False
+        check(ours == accepted, f"secret '{label}': Python reads it as the page says ({ours})")
+        rc, _, err = run([world.prog("p2pget"), "-q", "--lookup", "x", "-i", "127.0.0.1:1",
+                          "--secret-file", path], timeout=20)
+        theirs = {2: False, 4: True}.get(rc)
+        if theirs == accepted or (not strict and accepted is False and theirs is True):
+            check(True, f"secret '{label}': p2pget {'accepts' if theirs else 'refuses'} it (exit {rc})")
+            if theirs != accepted:
+                note(f"secret '{label}': the page says refused, p2pget accepts it (exit {rc})")
+        else:
+            check(False, f"secret '{label}': p2pget exit {rc}, page says {'accepted' if accepted else 'refused'}")
+
+
 def main():
     t0 = time.monotonic()
     top = tempfile.mkdtemp(prefix="p2p-interop-")
     keep = os.environ.get("P2P_INTEROP_KEEP")
     try:
         world = World(top)
+        secret_formats(world)
         scenario(world, "open", closed=False)
         # mutable.bin was changed: rewrite it so the closed cluster starts clean.
         write_random(f"{world.py}/mutable.bin", 1 * MiB, 3)
