@@ -12,6 +12,7 @@ $P2P_BIN_DIR, on free loopback ports. Exit 0 when every check passes.
       way, as the page says (codes, ref, connection kept or closed).
 """
 
+import ctypes
 import json
 import os
 import random
@@ -75,6 +76,15 @@ def wait_until(pred, timeout=10.0, step=0.05):
         time.sleep(step)
 
 
+def die_with_parent():
+    """preexec_fn: the child gets SIGKILL if this runner dies (prctl
+    PR_SET_PDEATHSIG), so a killed runner leaves no daemons behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 class Proc:
     """A child process with its output in a log file, stopped by its PID."""
 
@@ -84,7 +94,8 @@ class Proc:
         self.name = name
         self.log = os.path.join(logdir, name + ".log")
         with open(self.log, "wb") as f:
-            self.p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                      preexec_fn=die_with_parent)
         Proc.all.append(self)
 
     def stop(self, timeout=10.0):
@@ -103,7 +114,8 @@ class Proc:
 
 
 def run(argv, timeout=45.0):
-    r = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    r = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                       preexec_fn=die_with_parent)
     return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
 
 
@@ -329,10 +341,12 @@ def stranger_refused(cl):
     """Closed cluster: programs without the secret are refused (run at once)."""
     p = subprocess.Popen([cl.world.prog("p2pget"), "-q", "-i", f"127.0.0.1:{cl.ip}", "-o",
                           os.path.join(cl.logs, "stranger"), "pyfile.bin"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                         preexec_fn=die_with_parent)
     q = subprocess.Popen([sys.executable, os.path.join(HERE, "p2p_client.py"), "get", "-i",
                           f"127.0.0.1:{cl.ip}", "-o", os.path.join(cl.logs, "stranger2"), "big.bin"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                         preexec_fn=die_with_parent)
     wrong = os.path.join(cl.logs, "wrong.secret")
     with open(wrong, "wb") as f:
         f.write(os.urandom(32))
@@ -565,7 +579,16 @@ def secret_formats(world):
             check(False, f"secret '{label}': p2pget exit {rc}, page says {'accepted' if accepted else 'refused'}")
 
 
+def on_signal(signum, frame):
+    raise SystemExit(f"run.py: stopped by signal {signum}")
+
+
 def main():
+    # A bound of our own, well inside the Catch2 test's, so that the daemons
+    # are always stopped by us.
+    signal.signal(signal.SIGALRM, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.alarm(int(os.environ.get("P2P_INTEROP_LIMIT_S", "150")))
     t0 = time.monotonic()
     top = tempfile.mkdtemp(prefix="p2p-interop-")
     keep = os.environ.get("P2P_INTEROP_KEEP")
