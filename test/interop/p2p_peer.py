@@ -257,7 +257,7 @@ class Session:
         count = len(f.chunk_hashes)
         if (count == 0 and m.first_chunk != 0) or (count > 0 and m.first_chunk >= count):
             return self.refuse(w.E_BAD_RANGE, "first_chunk not below the number of chunks")
-        page = f.chunk_hashes[m.first_chunk:m.first_chunk + w.MAX_MANIFEST_HASHES]
+        page = f.chunk_hashes[m.first_chunk:m.first_chunk + self.peer.manifest_page]
         self.conn.send(w.Manifest(f.name, f.size, w.INDEX_CHUNK_SIZE, f.content_hash,
                                   count, m.first_chunk, page))
 
@@ -304,7 +304,8 @@ class Session:
 
 
 class Peer:
-    def __init__(self, root, port, key, page_bytes):
+    def __init__(self, root, port, key, page_bytes, manifest_page=w.MAX_MANIFEST_HASHES):
+        self.manifest_page = manifest_page
         self.files = scan(root)
         self.port = port
         self.key = key
@@ -360,9 +361,12 @@ def main():
     ap.add_argument("--secret-file")
     ap.add_argument("--page-bytes", type=int, default=w.MAX_PAYLOAD,
                     help="payload budget per REGISTER/UPDATE frame (to force UPDATE pages)")
+    ap.add_argument("--manifest-page", type=int, default=w.MAX_MANIFEST_HASHES,
+                    help="hashes per MANIFEST page (fewer than 16384 to make clients page)")
     a = ap.parse_args()
     key = w.read_secret_file(a.secret_file) if a.secret_file else None
-    peer = Peer(a.dir, a.port, key, min(a.page_bytes, w.MAX_PAYLOAD))
+    peer = Peer(a.dir, a.port, key, min(a.page_bytes, w.MAX_PAYLOAD),
+                max(1, min(a.manifest_page, w.MAX_MANIFEST_HASHES)))
     listener = peer.listen()
     link = IndexLink(peer, *parse_hostport(a.index))
 
