@@ -16,9 +16,9 @@ Exit status as p2pget(1): 0 ok, 1 a download failed, 3 not in the index,
 import argparse
 import json
 import os
-import socket
 import sys
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import p2p_wire as w  # noqa: E402
 from p2p_peer import parse_hostport  # noqa: E402

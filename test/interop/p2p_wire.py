@@ -11,7 +11,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List
 
 MAGIC = b"P2"
 VERSION = 1

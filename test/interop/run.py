@@ -26,6 +26,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
 import p2p_wire as w  # noqa: E402
 import p2p_client as pc  # noqa: E402
