@@ -9,6 +9,7 @@ pkg-config --exists libevent libevent_pthreads 2>/dev/null || need="$need libeve
 pkg-config --exists libsodium 2>/dev/null || need="$need libsodium-dev"
 [ -f /usr/include/catch2/catch.hpp ] || need="$need catch2"
 command -v groff >/dev/null 2>&1 || need="$need groff-base" # lints the man pages
+command -v python3 >/dev/null 2>&1 || need="$need python3" # the second implementation (test/interop)
 [ -z "$need" ] && exit 0
 # shellcheck disable=SC2086 # one word per package
 apt_install $need
