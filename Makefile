@@ -33,7 +33,8 @@ LDLIBS   := -lpthread
 CATCH_HEADER := /usr/include/catch2/catch.hpp
 DEPS_OK := $(shell command -v pkg-config >/dev/null 2>&1 && \
              pkg-config --exists $(PKGS) 2>/dev/null && \
-             test -f $(CATCH_HEADER) && command -v groff >/dev/null 2>&1 && echo yes)
+             test -f $(CATCH_HEADER) && command -v groff >/dev/null 2>&1 && \
+             command -v python3 >/dev/null 2>&1 && echo yes)
 DEPS_STEP := $(if $(DEPS_OK),,deps)
 
 COMMON_SRC := $(wildcard src/common/*.cc)
