@@ -81,8 +81,8 @@ public:
 	// buffered; `awaiting_mac`: the last step said so; `completed`: at least
 	// one frame was completed since the last report.
 	void update(bool pending, bool awaiting_mac, bool completed, double now);
-	// Input is paused by us: a MAC still in the socket is our own doing, so
-	// its wait starts again from now.
+	// Input is paused by us: what is still in the socket (the rest of the
+	// frame, its MAC) is our own doing, so both waits start again from now.
 	void hold(double now);
 	// When the next verdict can be due (kNever: nothing pending).
 	double due() const;

@@ -97,6 +97,8 @@ void FrameWatch::update(bool pending, bool awaiting_mac, bool completed, double 
 
 void FrameWatch::hold(double now)
 {
+	if (partial_since_)
+		partial_since_ = now;
 	if (mac_since_)
 		mac_since_ = now;
 }

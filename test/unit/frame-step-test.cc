@@ -389,10 +389,11 @@ TEST_CASE("frame watch: a whole frame waits at most 2 s for its MAC", "[frame-st
 		w.update(true, true, false, 102);
 		CHECK(w.due() == 103);
 	}
-	SECTION("input paused by us: the wait starts again")
+	SECTION("input paused by us: both waits start again")
 	{
 		w.hold(102.5);
 		CHECK(w.due() == 104.5);
+		CHECK(*w.partial_since() == 102.5);
 		CHECK_FALSE(w.verdict(104));
 		CHECK(w.verdict(104.5));
 	}
