@@ -53,9 +53,9 @@ public:
 
 	// The key our registration is bound to, or null when unsigned.
 	const p2p::PublicKey* bound_key() const { return registered_ && bound_ ? &key_ : nullptr; }
-	// The frame deadline (`frame_deadline`, the TTL) or the MAC grace has
-	// passed at `now`: what to refuse the connection with. While reading is
-	// paused both waits are held (the rest is in the socket by our doing).
+	// The frame deadline (the TTL) or the MAC grace has passed at `now`:
+	// what to refuse the connection with. While reading is paused both
+	// waits are held (the rest is in the socket by our doing).
 	std::optional<p2p::Refusal> frame_verdict(double now);
 	// Sends the refusal, counted as a timeout or a bad MAC, and closes.
 	void refuse_late(const p2p::Refusal& r);
