@@ -8,13 +8,18 @@ set -eu
 secs=${FUZZ_SECONDS:-60}
 out=build-fuzz
 command -v clang++ >/dev/null 2>&1 || apt_install clang libclang-rt-dev
+command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libsodium || apt_install pkg-config libsodium-dev
 mkdir -p "$out"
+# What every target links: the codec frames through the framing step,
+# which checks MACs (frame-auth.cc, libsodium).
+common="src/common/codec.cc src/common/names.cc src/common/frame-step.cc src/common/frame-auth.cc src/common/hash.cc"
 status=0
 for src in test/fuzz/*-fuzz.cc; do
 	name=$(basename "$src" .cc)
 	target=${name%-fuzz}
-	clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude \
-		"$src" src/common/codec.cc src/common/names.cc -o "$out/$name"
+	# shellcheck disable=SC2086 # word splitting wanted
+	clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude $(pkg-config --cflags libsodium) \
+		"$src" $common -o "$out/$name" $(pkg-config --libs libsodium)
 	mkdir -p "$out/corpus-$target"
 	echo "fuzz: $name for ${secs}s"
 	if ! "$out/$name" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$out/$target-" \

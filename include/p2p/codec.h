@@ -25,6 +25,14 @@ struct Decoded {
 // magic or version, oversized length), without waiting for the payload.
 Decoded decode(std::span<const std::byte> bytes);
 
+// Decodes a frame whose header (and MAC) the framing step has accepted
+// (frame-step.h): `frame` is header + payload, `type` its header's type.
+Decoded decode_frame(MsgType type, std::span<const std::byte> frame);
+
+// True for a message type this version knows; the framing step refuses
+// the others at the header's fourth byte.
+bool is_known_type(std::uint8_t type);
+
 // Reads just the header: the payload length when the first kHeaderSize bytes
 // are a valid header, so a reader can size its buffer before the body.
 struct FrameHeader {

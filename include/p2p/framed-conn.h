@@ -9,6 +9,7 @@
 #include "p2p/codec.h"
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
+#include "p2p/frame-step.h"
 #include "p2p/reaper.h"
 
 #include <functional>
@@ -53,8 +54,8 @@ public:
 	// Closed cluster: every frame sent and received carries a MAC made with
 	// `key` (frame-auth.h); a frame without a valid one closes the
 	// connection with Error BadAuth, as does a whole frame whose MAC has not
-	// followed within 2 s while we read. Bytes given to send_raw are not
-	// covered.
+	// followed within kMacGrace while we read. Bytes given to send_raw are
+	// not covered.
 	void set_secret(const SecretKey& key);
 	// on_drained fires when output is at or below this many bytes.
 	void set_write_low_water(std::size_t bytes);
@@ -81,13 +82,13 @@ private:
 	static void read_cb(bufferevent*, void* self);
 	static void write_cb(bufferevent*, void* self);
 	static void event_cb(bufferevent*, short what, void* self);
-	static void frame_timer_cb(evutil_socket_t, short, void* self);
-	void watch_partial_frame(bool frame_completed);
-	static void mac_timer_cb(evutil_socket_t, short, void* self);
-	bool frame_waits_for_mac();
-	void watch_mac();
+	static void watch_timer_cb(evutil_socket_t, short, void* self);
+	void on_watch_timer();
+	void watch(bool frame_completed);
+	void arm_watch(double now);
 	void on_read();
 	void read_frames();
+	FrameStep step(evbuffer* in);
 	void on_write();
 	void on_event(short what);
 	void setup();
@@ -106,9 +107,11 @@ private:
 	bool closed_ = false;
 	bool closing_after_flush_ = false;
 	double idle_timeout_ = 0;
-	double frame_deadline_ = 0;
-	EventPtr frame_timer_;
-	EventPtr mac_timer_;
+	// The frame deadline and the MAC grace, on one timer.
+	FrameWatch watch_;
+	bool awaiting_mac_ = false; // the last step's word
+	double armed_for_ = FrameWatch::kNever;
+	EventPtr watch_timer_;
 	std::optional<Deferred> connect_failed_;
 	BufferEventPtr bev_; // last: freed first
 };

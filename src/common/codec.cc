@@ -3,8 +3,11 @@
 // is reserved, so a hostile frame cannot make us allocate more than it sent.
 #include "p2p/codec.h"
 
+#include "p2p/frame-step.h"
+
 #include "wire-buffer.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -318,6 +321,8 @@ Decoded bad(ErrorCode code, const char* why)
 
 } // namespace
 
+bool is_known_type(std::uint8_t type) { return known_type(type); }
+
 MsgType type_of(const Message& msg)
 {
 	static constexpr MsgType types[] = {
@@ -329,25 +334,15 @@ MsgType type_of(const Message& msg)
 	return types[msg.index()];
 }
 
+// The header is judged by the framing step alone (frame-step.cc).
 Decoded check_header(std::span<const std::byte> bytes, FrameHeader& out)
 {
-	auto at = [&](std::size_t i) { return static_cast<std::uint8_t>(bytes[i]); };
-	// Judge a partial header as far as it goes, so garbage is refused at
-	// its first byte instead of after a stall.
-	if (bytes.size() >= 1 && at(0) != (kMagic >> 8))
-		return bad(ErrorCode::BadMagic, "bad magic");
-	if (bytes.size() >= 2 && at(1) != (kMagic & 0xff))
-		return bad(ErrorCode::BadMagic, "bad magic");
-	if (bytes.size() >= 3 && at(2) != kVersion)
-		return bad(ErrorCode::BadVersion, "unsupported protocol version");
-	if (bytes.size() >= 4 && !known_type(at(3)))
-		return bad(ErrorCode::UnknownType, "unknown message type");
+	FrameStep s = frame_step(bytes.first(std::min(bytes.size(), kHeaderSize)), nullptr);
+	if (s.is_bad())
+		return bad(s.bad.code, s.bad.why);
 	if (bytes.size() < kHeaderSize)
 		return {};
-	std::uint32_t len = static_cast<std::uint32_t>(at(4)) << 24 | at(5) << 16 | at(6) << 8 | at(7);
-	if (len > kMaxPayload)
-		return bad(ErrorCode::TooLarge, "frame larger than 1 MiB");
-	out = {static_cast<MsgType>(at(3)), len};
+	out = s.header;
 	Decoded d;
 	d.status = DecodeStatus::Ok;
 	d.consumed = kHeaderSize;
@@ -356,19 +351,25 @@ Decoded check_header(std::span<const std::byte> bytes, FrameHeader& out)
 
 Decoded decode(std::span<const std::byte> bytes)
 {
-	FrameHeader h{};
-	Decoded d = check_header(bytes, h);
-	if (d.status != DecodeStatus::Ok)
-		return d;
-	if (bytes.size() < kHeaderSize + h.length)
+	FrameStep s = frame_step(bytes, nullptr);
+	if (s.is_bad())
+		return bad(s.bad.code, s.bad.why);
+	if (s.need_more())
 		return {};
-	Reader r(bytes.subspan(kHeaderSize, h.length));
-	Message msg = get_payload(h.type, r);
+	return decode_frame(s.header.type, s.frame);
+}
+
+Decoded decode_frame(MsgType type, std::span<const std::byte> frame)
+{
+	Reader r(frame.subspan(kHeaderSize));
+	Message msg = get_payload(type, r);
 	if (r.ok() && !r.done())
 		r.fail(ErrorCode::Malformed, "trailing bytes after the message");
 	if (!r.ok())
 		return bad(r.error(), r.why());
-	d.consumed = kHeaderSize + h.length;
+	Decoded d;
+	d.status = DecodeStatus::Ok;
+	d.consumed = frame.size();
 	d.message = std::move(msg);
 	return d;
 }

@@ -7,11 +7,23 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 namespace p2p {
+namespace {
+
+// The clock libevent's timers run on.
+double monotonic_now()
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+} // namespace
 
 FramedConn::FramedConn(event_base* base, evutil_socket_t fd, Callbacks cb)
 	: cb_(std::move(cb)),
@@ -74,84 +86,59 @@ void FramedConn::set_idle_timeout(double seconds)
 
 void FramedConn::set_frame_deadline(double seconds)
 {
-	frame_deadline_ = seconds;
-	if (!bev_)
+	watch_.set_frame_deadline(seconds);
+	if (bev_)
+		arm_watch(monotonic_now());
+}
+
+void FramedConn::set_secret(const SecretKey& key) { auth_.emplace(key, initiator_); }
+
+// After a read: what the steps left behind starts, keeps or stops the
+// frame clock and the MAC grace.
+void FramedConn::watch(bool frame_completed)
+{
+	if (closed_ || closing_after_flush_)
 		return;
-	if (!frame_timer_)
-		frame_timer_.reset(evtimer_new(bufferevent_get_base(bev_.get()), frame_timer_cb, this));
-	if (seconds <= 0)
-		evtimer_del(frame_timer_.get());
+	double now = monotonic_now();
+	bool pending = evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0 || raw_left_ > 0;
+	watch_.update(pending, awaiting_mac_, frame_completed, now);
+	arm_watch(now);
 }
 
-// Starts the frame clock when a frame is begun, and restarts it when one
-// completes with the next already begun.
-void FramedConn::watch_partial_frame(bool frame_completed)
+void FramedConn::arm_watch(double now)
 {
-	if (!frame_timer_ || frame_deadline_ <= 0 || closed_)
+	double due = watch_.due();
+	if (due == armed_for_)
 		return;
-	bool partial = evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0 || raw_left_ > 0;
-	if (!partial) {
-		evtimer_del(frame_timer_.get());
-	} else if (frame_completed || !evtimer_pending(frame_timer_.get(), nullptr)) {
-		timeval tv = to_timeval(frame_deadline_);
-		evtimer_add(frame_timer_.get(), &tv);
-	}
-}
-
-void FramedConn::frame_timer_cb(evutil_socket_t, short, void* self)
-{
-	auto* conn = static_cast<FramedConn*>(self);
-	log_info("%s: frame not completed within %.1f s", conn->peer_name_.c_str(), conn->frame_deadline_);
-	conn->refuse(ErrorCode::Timeout, "frame not completed in time");
-}
-
-void FramedConn::set_secret(const SecretKey& key)
-{
-	auth_.emplace(key, initiator_);
-	if (bev_ && !mac_timer_)
-		mac_timer_.reset(evtimer_new(bufferevent_get_base(bev_.get()), mac_timer_cb, this));
-}
-
-// Unread input starts at a frame boundary unless raw bytes are due.
-bool FramedConn::frame_waits_for_mac()
-{
-	evbuffer* in = bufferevent_get_input(bev_.get());
-	std::size_t avail = evbuffer_get_length(in);
-	if (raw_left_ > 0 || avail < kHeaderSize)
-		return false;
-	auto* head = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, kHeaderSize));
-	FrameHeader h{};
-	if (check_header({head, kHeaderSize}, h).status != DecodeStatus::Ok)
-		return false;
-	std::size_t frame = kHeaderSize + h.length;
-	return avail >= frame && avail < frame + kMacSize;
-}
-
-void FramedConn::watch_mac()
-{
-	if (!mac_timer_ || closed_)
-		return;
-	if (!frame_waits_for_mac()) {
-		evtimer_del(mac_timer_.get());
-	} else if (!evtimer_pending(mac_timer_.get(), nullptr)) {
-		timeval tv = to_timeval(kMacGrace);
-		evtimer_add(mac_timer_.get(), &tv);
-	}
-}
-
-void FramedConn::mac_timer_cb(evutil_socket_t, short, void* self)
-{
-	auto* conn = static_cast<FramedConn*>(self);
-	if (conn->closed_ || !conn->frame_waits_for_mac())
-		return;
-	// While we do not read, a MAC still in the socket is our own doing.
-	if (!(bufferevent_get_enabled(conn->bev_.get()) & EV_READ)) {
-		timeval tv = to_timeval(kMacGrace);
-		evtimer_add(conn->mac_timer_.get(), &tv);
+	armed_for_ = due;
+	if (due == FrameWatch::kNever) {
+		if (watch_timer_)
+			evtimer_del(watch_timer_.get());
 		return;
 	}
-	log_info("%s: a frame without its MAC (no secret?)", conn->peer_name_.c_str());
-	conn->refuse(ErrorCode::BadAuth, "frame MAC missing (is the secret the same?)");
+	if (!watch_timer_)
+		watch_timer_.reset(evtimer_new(bufferevent_get_base(bev_.get()), watch_timer_cb, this));
+	timeval tv = to_timeval(std::max(due - now, 0.0));
+	evtimer_add(watch_timer_.get(), &tv);
+}
+
+void FramedConn::watch_timer_cb(evutil_socket_t, short, void* self) { static_cast<FramedConn*>(self)->on_watch_timer(); }
+
+void FramedConn::on_watch_timer()
+{
+	armed_for_ = FrameWatch::kNever;
+	if (closed_ || closing_after_flush_)
+		return;
+	double now = monotonic_now();
+	// While we do not read, what is still in the socket is our own doing.
+	if (!(bufferevent_get_enabled(bev_.get()) & EV_READ))
+		watch_.hold(now);
+	if (auto verdict = watch_.verdict(now)) {
+		log_info("%s: %s", peer_name_.c_str(), verdict->why);
+		refuse(verdict->code, verdict->why);
+		return;
+	}
+	arm_watch(now);
 }
 
 void FramedConn::set_write_low_water(std::size_t bytes)
@@ -210,10 +197,8 @@ void FramedConn::close(const std::string& reason)
 	if (closed_)
 		return;
 	closed_ = true;
-	if (frame_timer_)
-		evtimer_del(frame_timer_.get());
-	if (mac_timer_)
-		evtimer_del(mac_timer_.get());
+	if (watch_timer_)
+		evtimer_del(watch_timer_.get());
 	if (bev_)
 		bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
 	if (cb_.on_close)
@@ -246,49 +231,49 @@ void FramedConn::on_read()
 {
 	std::uint64_t frames_before = frames_in_;
 	read_frames();
-	watch_partial_frame(frames_in_ != frames_before);
-	watch_mac();
+	watch(frames_in_ != frames_before);
+}
+
+// Steps over the unread input, making contiguous only what the step needs
+// next: the header, then the frame, then its MAC.
+FrameStep FramedConn::step(evbuffer* in)
+{
+	std::size_t avail = evbuffer_get_length(in), seen = std::min(avail, kHeaderSize);
+	for (;;) {
+		auto* p = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(seen)));
+		FrameStep s = frame_step({p, seen}, auth_ ? &*auth_ : nullptr);
+		if (!s.need_more() || s.need > avail)
+			return s;
+		seen = s.need;
+	}
 }
 
 void FramedConn::read_frames()
 {
 	evbuffer* in = bufferevent_get_input(bev_.get());
+	awaiting_mac_ = false;
 	while (!closed_ && !closing_after_flush_) {
 		if (raw_left_ > 0 && !deliver_raw(in))
 			return;
-		std::size_t avail = evbuffer_get_length(in);
-		if (avail == 0)
+		if (evbuffer_get_length(in) == 0)
 			return;
-		// Peek the header first so a whole frame is made contiguous only
-		// once we know its length.
-		std::size_t want = std::min(avail, kHeaderSize);
-		auto* head = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(want)));
-		FrameHeader h{};
-		Decoded d = check_header({head, want}, h);
-		if (d.status == DecodeStatus::Bad) {
-			log_info("%s: bad frame: %s", peer_name_.c_str(), d.why);
-			refuse(d.error, d.why);
+		FrameStep s = step(in);
+		if (s.is_bad()) {
+			log_info("%s: bad frame: %s", peer_name_.c_str(), s.bad.why);
+			refuse(s.bad.code, s.bad.why);
 			return;
 		}
-		std::size_t frame = kHeaderSize + h.length;
-		std::size_t whole = frame + (auth_ ? kMacSize : 0);
-		if (d.status == DecodeStatus::NeedMore || avail < whole)
-			return;
-		auto* bytes = reinterpret_cast<const std::byte*>(evbuffer_pullup(in, static_cast<ev_ssize_t>(whole)));
-		// Authenticate before decoding, so unauthenticated bytes never
-		// reach the message parsers.
-		if (auth_ && !auth_->verify({bytes, frame}, {bytes + frame, kMacSize})) {
-			log_info("%s: %s frame with a missing or wrong MAC", peer_name_.c_str(), msg_type_name(h.type));
-			refuse(ErrorCode::BadAuth, "frame MAC missing or wrong (is the secret the same?)");
+		if (s.need_more()) {
+			awaiting_mac_ = s.awaiting_mac;
 			return;
 		}
-		d = decode({bytes, frame});
+		Decoded d = decode_frame(s.header.type, s.frame);
 		if (d.status != DecodeStatus::Ok) {
-			log_info("%s: bad %s frame: %s", peer_name_.c_str(), msg_type_name(h.type), d.why);
+			log_info("%s: bad %s frame: %s", peer_name_.c_str(), msg_type_name(s.header.type), d.why);
 			refuse(d.error, d.why);
 			return;
 		}
-		evbuffer_drain(in, whole);
+		evbuffer_drain(in, s.used);
 		frames_in_++;
 		if (cb_.on_message)
 			cb_.on_message(d.message);

@@ -198,32 +198,26 @@ void IndexServer::on_tick()
 		log_info("%s: peer expired: nothing heard for %g s", s->name().c_str(), opts_.ttl);
 		s->expired("nothing heard for the TTL");
 	}
-	// A frame must be finished within a TTL of its first byte; a connection
-	// that never registered may idle for two TTLs (registered peers are
-	// held to the TTL itself, by expiry above).
-	std::vector<IndexSession*> late;
+	// A frame must be finished within a TTL of its first byte (a whole frame
+	// waiting for its MAC has its own 2 s timer, IndexSession::watch_mac); a
+	// connection that never registered may idle for two TTLs (registered
+	// peers are held to the TTL itself, by expiry above).
+	std::vector<std::pair<IndexSession*, std::optional<p2p::Refusal>>> late;
 	for (auto& [raw, s] : sessions_) {
 		if (s->closed())
 			continue;
-		bool stalled = s->partial_since() > 0 && t - s->partial_since() > opts_.ttl;
-		bool idle = !s->registered() && t - s->last_frame() > 2 * opts_.ttl;
-		bool no_mac = s->partial_since() > 0 && t - s->partial_since() > std::min(p2p::kMacGrace, opts_.ttl) &&
-		              s->frame_without_mac();
-		if (stalled || idle || no_mac)
-			late.push_back(raw);
+		auto verdict = s->frame_verdict(t);
+		if (verdict || (!s->registered() && t - s->last_frame() > 2 * opts_.ttl))
+			late.emplace_back(raw, verdict);
 	}
-	for (IndexSession* s : late) {
-		if (s->frame_without_mac()) {
-			counters_.bad_macs++;
-			log_info("%s: frame without a MAC; closing", s->name().c_str());
-			s->fail(p2p::ErrorCode::BadAuth, "frame without a MAC (this index needs the cluster secret)");
+	for (auto& [s, verdict] : late) {
+		if (verdict) {
+			s->refuse_late(*verdict);
 			continue;
 		}
 		counters_.timeouts++;
-		bool stalled = s->partial_since() > 0;
-		log_info("%s: %s; closing", s->name().c_str(),
-		         stalled ? "frame not finished within the TTL" : "idle for two TTLs");
-		s->fail(p2p::ErrorCode::Timeout, stalled ? "frame not finished in time" : "idle too long");
+		log_info("%s: idle for two TTLs; closing", s->name().c_str());
+		s->fail(p2p::ErrorCode::Timeout, "idle too long");
 	}
 	log_refusals(false);
 }

@@ -38,6 +38,8 @@ public:
 	bool start(std::string& error);
 
 	IndexStore& store() { return store_; }
+	// Seconds a peer may stay silent, and a begun frame may take.
+	double ttl() const { return opts_.ttl; }
 	Counters& counters() { return counters_; }
 	// Monotonic seconds, coarse (a few ms): cheap enough for every read.
 	double now() const;

@@ -43,7 +43,8 @@ constexpr std::size_t kMaxInput = p2p::kHeaderSize + p2p::kMaxPayload;
 IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_t fd, const sockaddr* addr,
                            std::uint64_t id, const p2p::SecretKey* secret)
 	: server_(server), id_(id), name_(p2p::format_endpoint(addr)), host_(p2p::ip_bytes(addr)),
-	  mac_size_(secret ? p2p::kMacSize : 0), max_input_(kMaxInput + mac_size_), last_frame_(server.now()), fd_(fd),
+	  mac_size_(secret ? p2p::kMacSize : 0), max_input_(kMaxInput + mac_size_), watch_(server.ttl()),
+	  last_frame_(server.now()), fd_(fd),
 	  outq_(evbuffer_new()),
 	  read_ev_(event_new(base, fd, EV_READ | EV_PERSIST, read_cb, this)),
 	  write_ev_(event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, this))
@@ -60,6 +61,7 @@ IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_
 IndexSession::~IndexSession()
 {
 	// Events first (event_free deletes them), then the socket they watch.
+	mac_ev_.reset();
 	write_ev_.reset();
 	read_ev_.reset();
 	evutil_closesocket(fd_);
@@ -80,7 +82,7 @@ void IndexSession::on_readable()
 		// mark). A full buffer at that size cannot happen, since every whole
 		// frame is consumed before the next read.
 		if (in_cap_ >= max_input_) {
-			bad_frame(p2p::ErrorCode::TooLarge, "frame larger than 1 MiB");
+			refuse(p2p::refusal(p2p::FrameFault::TooLarge));
 			flush();
 			return;
 		}
@@ -138,68 +140,57 @@ void IndexSession::process_input()
 		if (registered_)
 			server_.store().touch(peer_, now);
 	}
-	// The clock for an unfinished frame starts at its first byte (or when the
-	// frame before it completed) and is not reset by each byte that trickles in.
-	if (in_len_ == 0)
-		partial_since_ = 0;
-	else if (any || partial_since_ == 0)
-		partial_since_ = now;
+	watch_.update(in_len_ > 0, awaiting_mac_, any, now);
+	if (auth_)
+		watch_mac(now);
 	flush();
 }
 
 std::size_t IndexSession::handle_frames(const std::byte* p, std::size_t n)
 {
 	std::size_t pos = 0;
+	p2p::FrameAuth* auth = auth_ ? &*auth_ : nullptr;
+	awaiting_mac_ = false;
 	// Replies can be far larger than requests (a lookup of a name with
 	// thousands of holders): stop at kMaxOutput and let on_read flush, so a
 	// megabyte of requests cannot turn into gigabytes of replies in memory.
 	while (pos < n && !closing_ && !closed_ && out_.size() < kMaxOutput) {
-		p2p::FrameHeader h{};
-		std::size_t have = n - pos;
-		if (!quick_header(p + pos, have, h)) {
-			// Not a plain good header: let the codec give the verdict.
-			p2p::Decoded d = p2p::check_header({p + pos, std::min(have, p2p::kHeaderSize)}, h);
-			if (d.status == p2p::DecodeStatus::Bad) {
-				bad_frame(d.error, d.why);
-				return 0;
-			}
-			if (d.status == p2p::DecodeStatus::NeedMore)
-				break;
-		}
-		std::size_t len = p2p::kHeaderSize + h.length;
-		if (have < len + mac_size_)
-			break;
-		// Closed cluster: the MAC is checked before the payload is looked at.
-		if (auth_ && !auth_->verify({p + pos, len}, {p + pos + len, p2p::kMacSize})) {
-			bad_auth("frame MAC missing or wrong");
+		p2p::FrameStep s = p2p::frame_step({p + pos, n - pos}, auth);
+		if (s.is_bad()) {
+			refuse(s.bad);
 			return 0;
 		}
-		handle_frame(h.type, p + pos, len);
-		pos += len + mac_size_;
+		if (s.need_more()) {
+			awaiting_mac_ = s.awaiting_mac;
+			break;
+		}
+		handle_frame(s.header.type, s.frame);
+		pos += s.used;
 	}
 	return closing_ || closed_ ? 0 : pos;
 }
 
-void IndexSession::handle_frame(p2p::MsgType type, const std::byte* frame, std::size_t len)
+// A frame the step accepted (MAC verified): LOOKUP and PING are answered
+// here without building a Message.
+void IndexSession::handle_frame(p2p::MsgType type, std::span<const std::byte> frame)
 {
-	const std::byte* payload = frame + p2p::kHeaderSize;
-	std::size_t plen = len - p2p::kHeaderSize;
+	std::span<const std::byte> payload = frame.subspan(p2p::kHeaderSize);
 	if (identified_ && type != p2p::MsgType::Register) {
 		bad_signature("IDENTIFY must be followed by REGISTER");
 		return;
 	}
 	if (type == p2p::MsgType::Lookup) {
-		handle_lookup(payload, plen);
+		handle_lookup(payload.data(), payload.size());
 		return;
 	}
-	if (type == p2p::MsgType::Ping && plen == 8) {
+	if (type == p2p::MsgType::Ping && payload.size() == 8) {
 		server_.counters().pings++;
 		std::size_t start = out_.size();
-		append_pong(out_, frame);
+		append_pong(out_, frame.data());
 		seal(start);
 		return;
 	}
-	p2p::Decoded d = p2p::decode({frame, len});
+	p2p::Decoded d = p2p::decode_frame(type, frame);
 	if (d.status != p2p::DecodeStatus::Ok) {
 		bad_frame(d.error, d.why);
 		return;
@@ -242,15 +233,60 @@ void IndexSession::seal(std::size_t start)
 		auth_->append_mac(out_, start);
 }
 
-bool IndexSession::frame_without_mac() const
+void IndexSession::mac_cb(evutil_socket_t, short, void* self) { static_cast<IndexSession*>(self)->on_mac_timer(); }
+
+void IndexSession::watch_mac(double now)
 {
-	if (!auth_ || in_len_ < p2p::kHeaderSize)
-		return false;
-	// Unread input always starts at a frame boundary.
-	std::size_t len = 0;
-	for (int i = 4; i < 8; i++)
-		len = len << 8 | static_cast<std::size_t>(in_[i]);
-	return in_len_ >= p2p::kHeaderSize + len;
+	if (!watch_.mac_since()) {
+		if (mac_armed_)
+			event_del(mac_ev_.get());
+		mac_armed_ = false;
+		return;
+	}
+	if (mac_armed_)
+		return;
+	if (!mac_ev_)
+		mac_ev_.reset(evtimer_new(event_get_base(read_ev_.get()), mac_cb, this));
+	timeval tv = p2p::to_timeval(std::max(watch_.due() - now, 0.0));
+	mac_armed_ = mac_ev_ && evtimer_add(mac_ev_.get(), &tv) == 0;
+}
+
+void IndexSession::on_mac_timer()
+{
+	mac_armed_ = false;
+	if (closed_ || closing_)
+		return;
+	double now = server_.now();
+	if (auto v = frame_verdict(now))
+		refuse_late(*v);
+	else
+		watch_mac(now);
+}
+
+std::optional<p2p::Refusal> IndexSession::frame_verdict(double now)
+{
+	if (paused_)
+		watch_.hold(now);
+	return watch_.verdict(now);
+}
+
+void IndexSession::refuse_late(const p2p::Refusal& r)
+{
+	if (r.code == p2p::ErrorCode::BadAuth) {
+		bad_auth(r.why);
+		return;
+	}
+	server_.counters().timeouts++;
+	log_info("%s: %s (TTL %g s); closing", name_.c_str(), r.why, server_.ttl());
+	fail(r.code, r.why);
+}
+
+void IndexSession::refuse(const p2p::Refusal& r)
+{
+	if (r.code == p2p::ErrorCode::BadAuth)
+		bad_auth(r.why);
+	else
+		bad_frame(r.code, r.why);
 }
 
 void IndexSession::bad_frame(p2p::ErrorCode code, const char* why)
@@ -390,6 +426,8 @@ void IndexSession::close(const std::string& reason)
 	closed_ = true;
 	event_del(read_ev_.get());
 	event_del(write_ev_.get());
+	if (mac_ev_)
+		event_del(mac_ev_.get());
 	server_.session_closed(*this, reason);
 }
 

@@ -12,11 +12,13 @@
 #include "p2p/codec.h"
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
+#include "p2p/frame-step.h"
 #include "p2p/identity.h"
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,23 +53,25 @@ public:
 
 	// The key our registration is bound to, or null when unsigned.
 	const p2p::PublicKey* bound_key() const { return registered_ && bound_ ? &key_ : nullptr; }
-	// Closed cluster: the input holds a whole frame but not the MAC that must
-	// follow it (a client without the secret, most likely).
-	bool frame_without_mac() const;
+	// The frame deadline (the TTL) or the MAC grace has passed at `now`:
+	// what to refuse the connection with. While reading is paused both
+	// waits are held (the rest is in the socket by our doing).
+	std::optional<p2p::Refusal> frame_verdict(double now);
+	// Sends the refusal, counted as a timeout or a bad MAC, and closes.
+	void refuse_late(const p2p::Refusal& r);
 
 	bool registered() const { return registered_; }
 	PeerId peer() const { return peer_; }
 	bool closed() const { return closed_; }
 	const std::string& name() const { return name_; }
 	std::uint64_t id() const { return id_; }
-	// Monotonic seconds: since when a frame has been left unfinished (0: none)
-	// and when the last whole frame arrived.
-	double partial_since() const { return partial_since_; }
+	// Monotonic seconds: when the last whole frame arrived.
 	double last_frame() const { return last_frame_; }
 
 private:
 	static void read_cb(evutil_socket_t, short, void* self);
 	static void write_cb(evutil_socket_t, short what, void* self);
+	static void mac_cb(evutil_socket_t, short, void* self);
 	void on_readable();
 	void on_writable(short what);
 	void process_input();
@@ -75,7 +79,11 @@ private:
 
 	// Handles the whole frames at the start of [p, p+n); returns the bytes used.
 	std::size_t handle_frames(const std::byte* p, std::size_t n);
-	void handle_frame(p2p::MsgType type, const std::byte* frame, std::size_t len);
+	void handle_frame(p2p::MsgType type, std::span<const std::byte> frame);
+	// Closed cluster: a timer for the MAC grace, armed only while a whole
+	// frame waits for its MAC (the TTL is polled by the server's tick).
+	void watch_mac(double now);
+	void on_mac_timer();
 	void handle_lookup(const std::byte* payload, std::size_t len);
 	void handle_message(p2p::Message& msg);
 	void on_register(p2p::Register& m);
@@ -86,6 +94,7 @@ private:
 	void reply(const p2p::Message& msg);
 	// Closed cluster: appends the MAC of the frame written at out_[start..].
 	void seal(std::size_t start);
+	void refuse(const p2p::Refusal& r);
 	void bad_frame(p2p::ErrorCode code, const char* why);
 	void bad_auth(const char* why);
 	void bad_signature(const char* why);
@@ -115,7 +124,9 @@ private:
 	bool closing_ = false; // fail() sent its Error; waiting for it to drain
 	bool paused_ = false;  // reading stopped until the client reads its replies
 	std::string fail_reason_;
-	double partial_since_ = 0;
+	p2p::FrameWatch watch_;     // the TTL for a begun frame, and the MAC grace
+	bool awaiting_mac_ = false; // the last step's word
+	bool mac_armed_ = false;
 	double last_frame_ = 0;
 	std::vector<std::byte> out_;            // replies of the current batch
 	std::vector<p2p::PeerHolding> holders_; // reused by every lookup
@@ -127,6 +138,7 @@ private:
 	// before closing fd_).
 	p2p::EventPtr read_ev_;
 	p2p::EventPtr write_ev_;
+	p2p::EventPtr mac_ev_; // made the first time a frame waits for its MAC
 };
 
 } // namespace indexd

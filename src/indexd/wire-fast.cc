@@ -29,20 +29,6 @@ std::uint16_t get_u16(const std::byte* p)
 
 } // namespace
 
-bool quick_header(const std::byte* p, std::size_t have, p2p::FrameHeader& h)
-{
-	if (have < p2p::kHeaderSize || get_u16(p) != p2p::kMagic || std::to_integer<std::uint8_t>(p[2]) != p2p::kVersion)
-		return false;
-	auto type = static_cast<p2p::MsgType>(std::to_integer<std::uint8_t>(p[3]));
-	if (type != p2p::MsgType::Lookup && type != p2p::MsgType::Ping)
-		return false;
-	std::uint32_t len = static_cast<std::uint32_t>(get_u16(p + 4)) << 16 | get_u16(p + 6);
-	if (len > p2p::kMaxPayload)
-		return false;
-	h = {type, len};
-	return true;
-}
-
 bool lookup_name(const std::byte* payload, std::size_t len, std::string_view& name)
 {
 	if (len < 2 || len != 2u + get_u16(payload))

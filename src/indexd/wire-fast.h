@@ -1,6 +1,7 @@
 // The few frames of indexd's hot path (LOOKUP in, LOOKUP_REPLY and PONG
 // out), read and written by hand, straight from and into byte buffers,
-// without building a p2p::Message. Pure; the unit tests hold every function
+// without building a p2p::Message. Headers coming in are the framing
+// step's to check (frame-step.h). Pure; the unit tests hold every function
 // here byte for byte to the codec, which stays the one definition of the
 // layouts.
 #pragma once
@@ -13,11 +14,6 @@
 #include <vector>
 
 namespace indexd {
-
-// check_header's common case, inline and without building a Decoded: a
-// whole header of this version, a type of the hot path (LOOKUP, PING), a
-// length within bounds. False means "ask check_header", not "bad".
-bool quick_header(const std::byte* p, std::size_t have, p2p::FrameHeader& h);
 
 // The name of a LOOKUP payload (u16 length, bytes), viewing `payload`;
 // false when the lengths disagree. The caller still checks the name.

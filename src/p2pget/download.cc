@@ -111,7 +111,8 @@ void Download::start(const p2p::LookupReply& reply)
 		auto addr = p2p::to_sockaddr(holder.host, holder.port);
 		ChunkPlan::PeerId id = peers_.size();
 		peers_.push_back(std::make_unique<PeerFetch>(engine_.base(), *this, id, addr, engine_.options().timeout,
-		                                             engine_.dup_budget(), engine_.secret()));
+		                                             engine_.dup_budget(), engine_.secret(),
+		                                             engine_.peer_buffers()));
 	}
 }
 

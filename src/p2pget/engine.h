@@ -6,6 +6,7 @@
 #include "download.h"
 #include "hash-pool.h"
 #include "index-link.h"
+#include "peer-buffers.h"
 #include "peer-fetch.h"
 
 #include "p2p/address.h"
@@ -71,6 +72,8 @@ public:
 	double now() const;
 	HashPool& pool() { return *pool_; }
 	DupBudget& dup_budget() { return budget_; }
+	// The read buffer and splice pipe every peer connection shares.
+	PeerBuffers& peer_buffers() { return peer_buffers_; }
 	void on_bytes(std::size_t n) { received_ += n; }
 	void finished(Download& d);
 	void note(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -85,6 +88,7 @@ private:
 	EngineOptions options_;
 	p2p::EventBasePtr base_;
 	DupBudget budget_;
+	PeerBuffers peer_buffers_; // before downloads_: outlives every PeerConn
 	std::uint64_t received_ = 0;
 	std::size_t unfinished_ = 0;
 	double started_ = 0;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,35 +15,12 @@ namespace p2pget {
 
 namespace {
 
-// The reactor is one thread, and raw bytes are consumed within on_raw, so
-// one buffer serves every connection.
-constexpr std::size_t kReadBuffer = 1u << 20;
-std::byte* shared_buffer()
+// The clock libevent's timers run on.
+double monotonic_now()
 {
-	static std::vector<std::byte> buf(kReadBuffer);
-	return buf.data();
-}
-
-// One pipe for every splice: each use empties it before the next begins.
-struct SplicePipe {
-	int read = -1, write = -1;
-	std::size_t size = 0;
-};
-const SplicePipe& splice_pipe()
-{
-	static SplicePipe p = [] {
-		SplicePipe q;
-		int fds[2];
-		if (::pipe2(fds, O_CLOEXEC) != 0)
-			return q;
-		q.read = fds[0];
-		q.write = fds[1];
-		::fcntl(q.write, F_SETPIPE_SZ, 1 << 20); // may be refused: then 64 KiB
-		int size = ::fcntl(q.write, F_GETPIPE_SZ);
-		q.size = size > 0 ? static_cast<std::size_t>(size) : 65536;
-		return q;
-	}();
-	return p;
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 // Per wakeup, so one fast peer cannot starve the others.
@@ -50,7 +28,8 @@ constexpr std::size_t kReadBudget = 4u << 20;
 
 } // namespace
 
-PeerConn::PeerConn(event_base* base, const p2p::SockAddr& addr, Callbacks cb) : cb_(std::move(cb))
+PeerConn::PeerConn(event_base* base, const p2p::SockAddr& addr, PeerBuffers& buffers, Callbacks cb)
+	: cb_(std::move(cb)), buffers_(buffers)
 {
 	fd_ = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int err = fd_ < 0 ? errno : 0;
@@ -73,6 +52,7 @@ PeerConn::PeerConn(event_base* base, const p2p::SockAddr& addr, Callbacks cb) : 
 
 PeerConn::~PeerConn()
 {
+	mac_ev_.reset();
 	read_ev_.reset();
 	write_ev_.reset();
 	if (fd_ >= 0)
@@ -85,6 +65,8 @@ void PeerConn::close(const std::string& reason)
 		return;
 	event_del(read_ev_.get());
 	event_del(write_ev_.get());
+	if (mac_ev_)
+		event_del(mac_ev_.get());
 	::close(fd_);
 	fd_ = -1;
 	if (cb_.on_close)
@@ -157,63 +139,103 @@ void PeerConn::on_writable()
 		close(std::string("send failed: ") + std::strerror(errno));
 }
 
-// Hands raw bytes on while some are owed, then decodes frames; `used` is
-// how much of `bytes` was consumed. False once the connection closed.
+// Hands raw bytes on while some are owed, then frames; `used` is how much
+// of `bytes` was consumed. False once the connection closed.
 bool PeerConn::deliver(std::span<const std::byte> bytes, std::size_t& used)
 {
 	used = 0;
+	awaiting_mac_ = false;
 	while (fd_ >= 0 && used < bytes.size()) {
 		if (raw_left_ > 0) {
 			std::size_t n = std::min(raw_left_, bytes.size() - used);
-			raw_left_ -= n;
-			if (cb_.on_raw)
-				cb_.on_raw(bytes.subspan(used, n));
+			if (!deliver_raw(bytes.subspan(used, n)))
+				return false;
 			used += n;
 			continue;
 		}
-		std::span<const std::byte> rest = bytes.subspan(used);
-		std::size_t mac = 0;
-		if (auth_) {
-			// The MAC is checked before the payload is parsed.
-			p2p::FrameHeader h{};
-			p2p::Decoded hd = p2p::check_header(rest, h);
-			if (hd.status == p2p::DecodeStatus::Bad) {
-				close(std::string("bad frame: ") + hd.why);
-				return false;
-			}
-			std::size_t frame = p2p::kHeaderSize + h.length;
-			if (hd.status == p2p::DecodeStatus::NeedMore || rest.size() < frame + p2p::kMacSize)
-				break;
-			if (!auth_->verify(rest.first(frame), rest.subspan(frame, p2p::kMacSize))) {
-				bad_auth_ = true;
-				close(std::string(p2p::msg_type_name(h.type)) +
-				      " frame MAC missing or wrong (is --secret-file the same?)");
-				return false;
-			}
-			rest = rest.first(frame);
-			mac = p2p::kMacSize;
+		p2p::FrameStep s = p2p::frame_step(bytes.subspan(used), auth_ ? &*auth_ : nullptr);
+		if (s.is_bad()) {
+			refuse(s.bad);
+			return false;
 		}
-		p2p::Decoded d = p2p::decode(rest);
-		if (d.status == p2p::DecodeStatus::NeedMore)
+		if (s.need_more()) {
+			awaiting_mac_ = s.awaiting_mac;
 			break;
-		if (d.status == p2p::DecodeStatus::Bad) {
+		}
+		p2p::Decoded d = p2p::decode_frame(s.header.type, s.frame);
+		if (d.status != p2p::DecodeStatus::Ok) {
 			close(std::string("bad frame: ") + d.why);
 			return false;
 		}
-		used += d.consumed + mac;
+		used += s.used;
+		frame_done_ = true;
 		if (cb_.on_message)
 			cb_.on_message(d.message);
 	}
 	return fd_ >= 0;
 }
 
+bool PeerConn::deliver_raw(std::span<const std::byte> bytes)
+{
+	raw_left_ -= bytes.size();
+	if (cb_.on_raw)
+		cb_.on_raw(bytes);
+	return fd_ >= 0;
+}
+
+void PeerConn::refuse(const p2p::Refusal& r)
+{
+	if (r.code == p2p::ErrorCode::BadAuth) {
+		bad_auth_ = true;
+		close(r.why);
+	} else {
+		close(std::string("bad frame: ") + r.why);
+	}
+}
+
+void PeerConn::mac_cb(evutil_socket_t, short, void* self) { static_cast<PeerConn*>(self)->on_mac_timer(); }
+
+// After a read: starts or stops the MAC grace.
+void PeerConn::watch_mac()
+{
+	if (fd_ < 0 || !auth_)
+		return;
+	double now = monotonic_now();
+	watch_.update(!in_.empty() || raw_left_ > 0, awaiting_mac_, frame_done_, now);
+	frame_done_ = false;
+	if (!watch_.mac_since()) {
+		if (mac_armed_)
+			event_del(mac_ev_.get());
+		mac_armed_ = false;
+		return;
+	}
+	if (mac_armed_)
+		return;
+	if (!mac_ev_)
+		mac_ev_.reset(evtimer_new(event_get_base(read_ev_.get()), mac_cb, this));
+	timeval tv = p2p::to_timeval(std::max(watch_.due() - now, 0.0));
+	mac_armed_ = mac_ev_ && evtimer_add(mac_ev_.get(), &tv) == 0;
+}
+
+void PeerConn::on_mac_timer()
+{
+	mac_armed_ = false;
+	if (fd_ < 0)
+		return;
+	if (auto v = watch_.verdict(monotonic_now())) {
+		refuse(*v);
+		return;
+	}
+	watch_mac();
+}
+
 // socket -> pipe -> file: the kernel copies the bytes once, into the page
 // cache, instead of twice through a buffer of ours.
 int PeerConn::splice_raw(int sink, std::uint64_t offset)
 {
-	const SplicePipe& pipe = splice_pipe();
-	std::size_t want = std::min(raw_left_, pipe.size);
-	ssize_t n = ::splice(fd_, nullptr, pipe.write, nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	const SplicePipe& pipe = buffers_.pipe();
+	std::size_t want = std::min(raw_left_, pipe.size());
+	ssize_t n = ::splice(fd_, nullptr, pipe.write_fd(), nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
@@ -227,7 +249,7 @@ int PeerConn::splice_raw(int sink, std::uint64_t offset)
 	std::size_t got = static_cast<std::size_t>(n), moved = 0;
 	loff_t off = static_cast<loff_t>(offset);
 	while (moved < got) {
-		ssize_t m = ::splice(pipe.read, nullptr, sink, &off, got - moved, SPLICE_F_MOVE);
+		ssize_t m = ::splice(pipe.read_fd(), nullptr, sink, &off, got - moved, SPLICE_F_MOVE);
 		if (m <= 0)
 			break;
 		moved += static_cast<std::size_t>(m);
@@ -235,92 +257,102 @@ int PeerConn::splice_raw(int sink, std::uint64_t offset)
 	raw_left_ -= moved;
 	if (moved > 0 && cb_.on_raw_in_file)
 		cb_.on_raw_in_file(moved);
-	if (moved < got) {
-		// The file refused them (disk full...): empty the pipe through
-		// on_raw, whose own write reports the error.
-		std::size_t left = got - moved;
-		while (left > 0 && fd_ >= 0) {
-			ssize_t r = ::read(pipe.read, shared_buffer(), std::min(left, kReadBuffer));
-			if (r <= 0)
-				break;
-			std::size_t used = 0;
-			left -= static_cast<std::size_t>(r);
-			deliver({shared_buffer(), static_cast<std::size_t>(r)}, used);
-		}
-		// Whatever is left (the connection closed meanwhile) must not
-		// reach the next user of the pipe.
-		while (left > 0) {
-			ssize_t r = ::read(pipe.read, shared_buffer(), std::min(left, kReadBuffer));
-			if (r <= 0)
-				break;
-			left -= static_cast<std::size_t>(r);
-		}
-	}
+	if (moved < got)
+		drain_pipe(got - moved);
 	return fd_ >= 0 ? 1 : -1;
+}
+
+// The file refused spliced bytes (disk full...): empty the pipe through
+// on_raw, whose own write reports the error. Whatever is left once the
+// connection closed must not reach the next user of the pipe either.
+void PeerConn::drain_pipe(std::size_t left)
+{
+	const SplicePipe& pipe = buffers_.pipe();
+	std::span<std::byte> buf = buffers_.read_buffer();
+	while (left > 0) {
+		ssize_t r = ::read(pipe.read_fd(), buf.data(), std::min(left, buf.size()));
+		if (r <= 0)
+			break;
+		left -= static_cast<std::size_t>(r);
+		if (fd_ >= 0)
+			deliver_raw(buf.first(static_cast<std::size_t>(r)));
+	}
 }
 
 void PeerConn::on_readable()
 {
 	std::size_t budget = kReadBudget;
-	while (fd_ >= 0 && budget > 0) {
-		std::uint64_t offset = 0;
-		int sink = raw_left_ > 0 && in_.empty() && cb_.raw_sink && splice_pipe().write >= 0 ? cb_.raw_sink(offset) : -1;
-		if (sink >= 0) {
-			std::size_t before = raw_left_;
-			int r = splice_raw(sink, offset);
-			if (r <= 0)
-				return;
-			budget -= std::min(budget, before - raw_left_);
-			continue;
-		}
-		// Raw bytes with no partial frame pending go straight from the
-		// socket to on_raw through the shared buffer; anything else is
-		// appended to in_ and decoded there.
-		bool raw_direct = raw_left_ > 0 && in_.empty();
-		std::byte* dst;
-		std::size_t want;
-		if (raw_direct) {
-			dst = shared_buffer();
-			want = std::min(raw_left_, kReadBuffer);
-		} else {
-			std::size_t old = in_.size();
-			want = 64 * 1024;
-			in_.resize(old + want);
-			dst = in_.data() + old;
-		}
-		ssize_t n = ::recv(fd_, dst, want, 0);
-		if (!raw_direct)
-			in_.resize(in_.size() - want + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				close(std::string("recv failed: ") + std::strerror(errno));
-			return;
-		}
-		if (n == 0) {
-			close("connection closed by peer");
-			return;
-		}
-		budget -= std::min(budget, static_cast<std::size_t>(n));
-		std::size_t used = 0;
-		if (raw_direct) {
-			if (!deliver({dst, static_cast<std::size_t>(n)}, used))
-				return;
-		} else {
-			// in_ may be appended to by nothing else during deliver, but
-			// decoded messages refer into a copy, so erasing after is safe.
-			if (!deliver(in_, used))
-				return;
-			in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(used));
-			if (in_.size() > p2p::kHeaderSize + p2p::kMaxPayload + p2p::kMacSize) {
-				close("frame too large");
-				return;
-			}
-		}
-		if (static_cast<std::size_t>(n) < want)
-			return; // drained
+	while (fd_ >= 0 && budget > 0 && read_some(budget) > 0) {
 	}
+	watch_mac();
+}
+
+int PeerConn::read_some(std::size_t& budget)
+{
+	if (raw_left_ == 0 || !in_.empty())
+		return recv_frames(budget);
+	std::uint64_t offset = 0;
+	int sink = cb_.raw_sink && buffers_.pipe().ok() ? cb_.raw_sink(offset) : -1;
+	if (sink < 0)
+		return recv_raw(budget);
+	std::size_t before = raw_left_;
+	int r = splice_raw(sink, offset);
+	budget -= std::min(budget, before - raw_left_);
+	return r;
+}
+
+// Raw bytes with no partial frame pending go straight from the socket to
+// on_raw through the Engine's buffer.
+int PeerConn::recv_raw(std::size_t& budget)
+{
+	std::span<std::byte> buf = buffers_.read_buffer();
+	std::size_t want = std::min(raw_left_, buf.size());
+	ssize_t n = ::recv(fd_, buf.data(), want, 0);
+	if (n <= 0)
+		return recv_ended(n);
+	auto got = static_cast<std::size_t>(n);
+	budget -= std::min(budget, got);
+	if (!deliver_raw(buf.first(got)))
+		return -1;
+	return got < want ? 0 : 1;
+}
+
+// Anything else is appended to in_ and framed there.
+int PeerConn::recv_frames(std::size_t& budget)
+{
+	constexpr std::size_t want = 64 * 1024;
+	std::size_t old = in_.size();
+	in_.resize(old + want);
+	ssize_t n = ::recv(fd_, in_.data() + old, want, 0);
+	in_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+	if (n <= 0)
+		return recv_ended(n);
+	auto got = static_cast<std::size_t>(n);
+	budget -= std::min(budget, got);
+	// Decoded messages are copies, so erasing after deliver is safe.
+	std::size_t used = 0;
+	if (!deliver(in_, used))
+		return -1;
+	in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(used));
+	if (in_.size() > p2p::kHeaderSize + p2p::kMaxPayload + p2p::kMacSize) {
+		refuse(p2p::refusal(p2p::FrameFault::TooLarge));
+		return -1;
+	}
+	return got < want ? 0 : 1;
+}
+
+int PeerConn::recv_ended(ssize_t n)
+{
+	if (n == 0) {
+		close("connection closed by peer");
+		return -1;
+	}
+	if (errno == EINTR)
+		return 1;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	close(std::string("recv failed: ") + std::strerror(errno));
+	return -1;
 }
 
 } // namespace p2pget

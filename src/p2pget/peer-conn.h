@@ -3,18 +3,22 @@
 // (EVBUFFER_MAX_READ), which caps a download far below the network. Here
 // a chunk body bound for the partial file is spliced there (socket -> pipe
 // -> file, one kernel copy); other raw bytes are read up to 1 MiB per recv
-// into one buffer shared by the whole reactor; frames are decoded with the
-// codec.
+// into the buffer the Engine lends every connection (PeerBuffers); frames
+// go through the one framing step (p2p::frame_step), then the codec.
 // Like FramedConn, every way it ends goes through one close(reason).
 // Closed cluster (set_secret): each frame out is followed by its MAC, each
-// frame in is verified before it is decoded; the raw bytes after a
-// ChunkData frame are not covered and keep their zero-copy path.
+// frame in is verified before it is decoded, and a whole frame whose MAC
+// has not followed within kMacGrace closes the connection; the raw bytes
+// after a ChunkData frame are not covered and keep their zero-copy path.
 #pragma once
+
+#include "peer-buffers.h"
 
 #include "p2p/address.h"
 #include "p2p/codec.h"
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
+#include "p2p/frame-step.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +27,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace p2pget {
 
@@ -46,8 +52,9 @@ public:
 	};
 
 	// Starts a non-blocking connect; on_connected or on_close follows from
-	// the loop, never from inside the constructor.
-	PeerConn(event_base* base, const p2p::SockAddr& addr, Callbacks cb);
+	// the loop, never from inside the constructor. `buffers` must outlive
+	// the connection.
+	PeerConn(event_base* base, const p2p::SockAddr& addr, PeerBuffers& buffers, Callbacks cb);
 	PeerConn(const PeerConn&) = delete;
 	PeerConn& operator=(const PeerConn&) = delete;
 	~PeerConn();
@@ -59,7 +66,7 @@ public:
 	// Closes the socket now; on_close runs once. Idempotent.
 	void close(const std::string& reason);
 	bool closed() const { return fd_ < 0; }
-	// Closed for a frame whose MAC was missing or wrong.
+	// Closed for a frame whose MAC was missing or wrong, or late.
 	bool bad_auth() const { return bad_auth_; }
 	// SO_RCVLOWAT: wake only once this many bytes are waiting.
 	void set_low_water(int bytes);
@@ -67,25 +74,46 @@ public:
 private:
 	static void read_cb(evutil_socket_t, short, void* self);
 	static void write_cb(evutil_socket_t, short, void* self);
+	static void mac_cb(evutil_socket_t, short, void* self);
 	void on_readable();
 	void on_writable();
 	bool flush();
 	bool deliver(std::span<const std::byte> bytes, std::size_t& used);
-	// 1: spliced some bytes; 0: socket drained; -1: connection closed.
+	bool deliver_raw(std::span<const std::byte> bytes);
+	void refuse(const p2p::Refusal& r);
+	// Closed cluster: a timer for the MAC grace, armed only while a whole
+	// frame waits for its MAC.
+	void watch_mac();
+	void on_mac_timer();
+	// These return 1: read some, go on; 0: socket drained; -1: closed.
+	int read_some(std::size_t& budget);
 	int splice_raw(int sink, std::uint64_t offset);
+	int recv_raw(std::size_t& budget);
+	int recv_frames(std::size_t& budget);
+	// A recv that returned nothing: 1 for EINTR, 0 for EAGAIN, else closes.
+	int recv_ended(ssize_t n);
+	void drain_pipe(std::size_t left);
 
 	Callbacks cb_;
+	PeerBuffers& buffers_;
 	int fd_ = -1;
 	bool connected_ = false;
 	int connect_errno_ = 0;
 	std::size_t raw_left_ = 0;
 	std::optional<p2p::FrameAuth> auth_;
 	bool bad_auth_ = false;
+	// No frame deadline of its own (PeerFetch times each request), only the
+	// MAC grace.
+	p2p::FrameWatch watch_;
+	bool awaiting_mac_ = false; // the last step's word
+	bool frame_done_ = false;   // a frame completed since the last watch_mac
+	bool mac_armed_ = false;
 	std::vector<std::byte> in_;  // bytes of frames not yet decoded
 	std::vector<std::byte> out_; // bytes not yet sent
 	std::size_t out_sent_ = 0;
 	p2p::EventPtr read_ev_;
 	p2p::EventPtr write_ev_;
+	p2p::EventPtr mac_ev_; // made the first time a frame waits for its MAC
 };
 
 } // namespace p2pget

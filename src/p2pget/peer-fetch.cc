@@ -19,7 +19,7 @@ namespace p2pget {
 static constexpr std::uint32_t kBodyLowWater = 256u << 10;
 
 PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr,
-                     double timeout, DupBudget& budget, const p2p::SecretKey* secret)
+                     double timeout, DupBudget& budget, const p2p::SecretKey* secret, PeerBuffers& buffers)
 	: owner_(owner), id_(id), label_(p2p::format_endpoint(addr.get())), timeout_(timeout), budget_(budget)
 {
 	timer_.reset(evtimer_new(base, timer_cb, this));
@@ -30,7 +30,7 @@ PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, co
 	cb.raw_sink = [this](std::uint64_t& offset) { return raw_sink(offset); };
 	cb.on_close = [this](const std::string& r) { on_close(r); };
 	cb.on_connected = [this] { on_connected(); };
-	conn_ = std::make_unique<PeerConn>(base, addr, std::move(cb));
+	conn_ = std::make_unique<PeerConn>(base, addr, buffers, std::move(cb));
 	if (secret)
 		conn_->set_secret(*secret);
 	// The connect gets the same time as a request.

@@ -34,9 +34,10 @@ public:
 	// Discard: another copy already won; read and drop.
 	enum class Mode { Write, Buffer, Discard };
 
-	// `secret`: the closed cluster's key, or nullptr.
+	// `secret`: the closed cluster's key, or nullptr. `buffers`: the
+	// Engine's, lent to the connection.
 	PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr, double timeout,
-	          DupBudget& budget, const p2p::SecretKey* secret);
+	          DupBudget& budget, const p2p::SecretKey* secret, PeerBuffers& buffers);
 	PeerFetch(const PeerFetch&) = delete;
 	PeerFetch& operator=(const PeerFetch&) = delete;
 	~PeerFetch();

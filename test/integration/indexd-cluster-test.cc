@@ -4,7 +4,10 @@
 // logged.
 #include "indexd-harness.h"
 
+#include "p2p/frame-step.h"
+
 #include <csignal>
+#include <thread>
 
 using namespace indexd_test;
 using namespace std::chrono_literals;
@@ -134,6 +137,50 @@ TEST_CASE("indexd cluster: clients without the secret are refused", "[indexd][in
 	index.proc.signal(SIGTERM);
 	REQUIRE(index.proc.wait(5s));
 	CHECK(index.proc.stderr_text().find("bad_macs=" + std::to_string(expected)) != std::string::npos);
+}
+
+TEST_CASE("indexd cluster: a whole frame without its MAC is refused at the 2 s grace, not at the TTL",
+          "[indexd][integration][cluster]")
+{
+	TempDir dir;
+	p2p::SecretKey secret = test_secret(1);
+	Indexd index({"--secret-file", write_secret(dir, secret)}, "30");
+	Client admin;
+	index.connect(admin, &secret);
+	SECTION("a client without the secret: ERROR 16, the step's words, closed")
+	{
+		Client plain;
+		index.connect(plain);
+		auto start = std::chrono::steady_clock::now();
+		REQUIRE(plain.send(p2p::Lookup{"x"}));
+		auto reply = plain.recv(40s);
+		auto waited = std::chrono::steady_clock::now() - start;
+		REQUIRE(reply);
+		REQUIRE(std::holds_alternative<p2p::Error>(*reply));
+		CHECK(std::get<p2p::Error>(*reply).code == ErrorCode::BadAuth);
+		CHECK(std::get<p2p::Error>(*reply).text == p2p::refusal(p2p::FrameFault::MacMissing).why);
+		CHECK(plain.closed_by_peer());
+		CHECK(waited < 10s); // the grace (2 s), far from the TTL (30 s)
+		auto s = stats(admin);
+		CHECK(s["bad_macs"] == 1);
+		CHECK(s["timeouts"] == 0);
+	}
+	SECTION("a MAC that follows its frame well within the grace is accepted")
+	{
+		Client late;
+		index.connect(late);
+		p2p::FrameAuth seal(secret, true);
+		auto frame = p2p::encode(p2p::Message{p2p::Ping{77}});
+		p2p::Mac mac = seal.seal(frame);
+		REQUIRE(late.send_bytes(frame.data(), frame.size()));
+		std::this_thread::sleep_for(500ms);
+		REQUIRE(late.send_bytes(mac.data(), mac.size()));
+		auto reply = late.recv(5s);
+		REQUIRE(reply);
+		REQUIRE(std::holds_alternative<p2p::Pong>(*reply));
+		CHECK(std::get<p2p::Pong>(*reply).token == 77);
+		CHECK(stats(admin)["bad_macs"] == 0);
+	}
 }
 
 TEST_CASE("indexd cluster: a MAC'd client is refused by an index without a secret", "[indexd][integration][cluster]")

@@ -5,6 +5,7 @@
 #include "p2pget-bad-peer.h"
 #include "p2pget-cluster.h"
 
+#include "p2p/frame-step.h"
 #include "p2p/hash.h"
 
 #include <catch2/catch.hpp>
@@ -140,6 +141,25 @@ TEST_CASE("p2pget closed cluster: a peer whose MACs fail is dropped", "[p2pget][
 	CHECK(r.err.find("MAC missing or wrong") != std::string::npos);
 	CHECK(r.out.find("\"status\":\"failed\"") != std::string::npos);
 	CHECK_FALSE(fs::exists(c.out() / "m.bin"));
+}
+
+TEST_CASE("p2pget closed cluster: a peer whose frames come without MACs is dropped at the 2 s grace",
+          "[p2pget][integration][cluster]")
+{
+	p2p::SecretKey key = test_secret(10);
+	Cluster c(key);
+	fs::create_directories(c.peer_dir(0));
+	fixtures::write_file(c.peer_dir(0) / "n.bin", 3 * MiB, 12);
+	// Registered with the cluster's MAC, but it answers without any.
+	BadPeer plain(c.index_port(), c.peer_dir(0), {"n.bin"}, c.root() / "plain.log", {key, std::nullopt});
+	double start = now_seconds();
+	auto r = c.get({"--secret-file", c.secret_file(), "-t", "30", "--json", "n.bin"});
+	double took = now_seconds() - start;
+	CHECK(r.status == 1);
+	CHECK(r.err.find(p2p::refusal(p2p::FrameFault::MacMissing).why) != std::string::npos);
+	CHECK(r.out.find("\"status\":\"failed\"") != std::string::npos);
+	CHECK(took < 15); // the grace (2 s), not the request timeout (-t 30)
+	CHECK_FALSE(fs::exists(c.out() / "n.bin"));
 }
 
 // Needs peerd --secret-file: skipped (with a warning) when peerd lacks it.

@@ -5,6 +5,8 @@
 // stop the start.
 #include "peerd-harness.h"
 
+#include "p2p/frame-step.h"
+
 #include <algorithm>
 #include <csignal>
 
@@ -122,6 +124,30 @@ TEST_CASE("peerd cluster: a client without the secret is refused and gets no dat
 	auto summary = log.rfind("refused or dropped so far: ");
 	REQUIRE(summary != std::string::npos);
 	CHECK(log.find("bad_macs=" + std::to_string(expected), summary) < log.find('\n', summary));
+}
+
+TEST_CASE("peerd cluster: a whole frame without its MAC is refused at the 2 s grace, not at the frame deadline",
+          "[peerd][cluster]")
+{
+	Cluster cl;
+	write_file(cl.peer.dir / "data.bin", 1000, 9);
+	cl.peer.start(cl.index.addr(), {"--secret-file", cl.secret_path});
+	REQUIRE(cl.peer.ready());
+	Client plain;
+	REQUIRE(plain.connect(cl.peer.port));
+	auto start = std::chrono::steady_clock::now();
+	REQUIRE(plain.send(p2p::ManifestRequest{"data.bin", 0}));
+	auto r = plain.recv(20s);
+	auto waited = std::chrono::steady_clock::now() - start;
+	REQUIRE(r);
+	REQUIRE(std::holds_alternative<p2p::Error>(*r));
+	CHECK(std::get<p2p::Error>(*r).code == p2p::ErrorCode::BadAuth);
+	CHECK(std::get<p2p::Error>(*r).text == p2p::refusal(p2p::FrameFault::MacMissing).why);
+	CHECK(plain.closed_by_peer());
+	CHECK(waited < 7s); // the grace (2 s), well before a chunk session's frame deadline (10 s)
+	CHECK(peer_counter(cl.peer, "bad_macs") == 1);
+	CHECK(peer_counter(cl.peer, "frame_timeouts") == 0);
+	CHECK(peer_counter(cl.peer, "manifest_requests") == 0);
 }
 
 TEST_CASE("peerd cluster: over the connection limit the Busy refusal is MAC'd", "[peerd][cluster][limits]")

@@ -2,6 +2,8 @@
 // after ChunkData, and the single close path for bad frames and EOF.
 #include "p2p/framed-conn.h"
 
+#include "p2p/frame-step.h"
+
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -172,5 +174,53 @@ TEST_CASE("with a secret, sealed frames pass and unsealed ones are refused", "[f
 		CHECK(p.got.empty());
 		CHECK(p.conn->refused_with() == ErrorCode::BadAuth);
 		CHECK_FALSE(p.closed_reason.empty());
+	}
+}
+
+TEST_CASE("the MAC grace and the frame deadline send the step's words", "[framed-conn][frame-auth][frame-step]")
+{
+	SecretKey key;
+	key.fill(8);
+	auto error_in = [](const std::string& reply) {
+		// The Error is followed by its MAC, which this side does not check.
+		auto d = decode({reinterpret_cast<const std::byte*>(reply.data()), reply.size()});
+		REQUIRE(d.status == DecodeStatus::Ok);
+		return std::get<Error>(d.message);
+	};
+	SECTION("a whole frame without its MAC: BadAuth after the grace, not at the frame deadline")
+	{
+		Pair p;
+		p.conn->set_secret(key);
+		p.conn->set_frame_deadline(30);
+		p.write(encode(Ping{5}));
+		p.run_for(5.0); // the grace is 2 s; the loop ends at the close
+		REQUIRE(p.conn->refused_with() == ErrorCode::BadAuth);
+		auto e = error_in(p.read_reply());
+		CHECK(e.code == ErrorCode::BadAuth);
+		CHECK(e.text == refusal(FrameFault::MacMissing).why);
+	}
+	SECTION("half a frame: Timeout at the frame deadline")
+	{
+		Pair p;
+		p.conn->set_secret(key);
+		p.conn->set_frame_deadline(0.3);
+		auto half = encode(Lookup{"abcdef"});
+		half.resize(9);
+		p.write(half);
+		p.run_for(3.0);
+		REQUIRE(p.conn->refused_with() == ErrorCode::Timeout);
+		auto e = error_in(p.read_reply());
+		CHECK(e.text == refusal(FrameFault::FrameTimeout).why);
+	}
+	SECTION("a bad header byte: the step's code and text")
+	{
+		Pair p;
+		auto f = encode(Ping{1});
+		f[2] = std::byte{0x7f};
+		p.write(f);
+		p.run_for(2.0);
+		auto e = error_in(p.read_reply());
+		CHECK(e.code == ErrorCode::BadVersion);
+		CHECK(e.text == refusal(FrameFault::BadVersion).why);
 	}
 }
