@@ -87,7 +87,7 @@ TOOL_BIN := $(TOOL_SRC:tools/%.cc=$(BUILD)/tools/%)
 
 ALL_OBJ := $(COMMON_OBJ) $(SERVE_OBJ) $(foreach p,$(PROGS),$($(p)_OBJ)) $(UNIT_OBJ) $(INTEG_OBJ) $(CATCH_MAIN)
 
-.PHONY: all deps test unit integration demo bench bench-index bench-peer fuzz install clean
+.PHONY: all deps test unit integration demo bench bench-index bench-peer fuzz install clean FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(TOOL_BIN)
@@ -119,13 +119,22 @@ $(BUILD)/tools/%: tools/%.cc $(LIBP2P)
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(PKG_CFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
 
+# What each test binary is linked from, in a file rewritten only when it
+# changes: another PROGS relinks them with only that program's tests.
+UNIT_LINK  := $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBSERVE) $(LIBP2P)
+INTEG_LINK := $(CATCH_MAIN) $(INTEG_OBJ) $(LIBSERVE) $(LIBP2P)
+$(BUILD)/unit-tests.inputs $(BUILD)/integration-tests.inputs: FORCE
+	@mkdir -p $(@D)
+	@echo '$(if $(findstring unit,$(@F)),$(UNIT_LINK),$(INTEG_LINK))' | cmp -s - $@ || \
+	  echo '$(if $(findstring unit,$(@F)),$(UNIT_LINK),$(INTEG_LINK))' >$@
+
 # Tests of the chunk server library (test/*/serve-*.cc) are common: they
 # run whatever PROGS says.
-$(UNIT_BIN): $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBSERVE) $(LIBP2P)
-	$(CXX) $(LDFLAGS) -o $@ $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBSERVE) $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
+$(UNIT_BIN): $(UNIT_LINK) $(BUILD)/unit-tests.inputs
+	$(CXX) $(LDFLAGS) -o $@ $(UNIT_LINK) $(PKG_LIBS) $(LDLIBS)
 
-$(INTEG_BIN): $(CATCH_MAIN) $(INTEG_OBJ) $(LIBSERVE) $(LIBP2P)
-	$(CXX) $(LDFLAGS) -o $@ $(CATCH_MAIN) $(INTEG_OBJ) $(LIBSERVE) $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
+$(INTEG_BIN): $(INTEG_LINK) $(BUILD)/integration-tests.inputs
+	$(CXX) $(LDFLAGS) -o $@ $(INTEG_LINK) $(PKG_LIBS) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
