@@ -5,6 +5,7 @@
 #include "p2p/parse-number.h"
 #include "p2p/protocol.h"
 
+#include <optional>
 #include <string_view>
 
 namespace peerd {
@@ -50,6 +51,35 @@ ParsedOptions error(std::string text)
 	p.action = ParsedOptions::Action::Error;
 	p.error = std::move(text);
 	return p;
+}
+
+// What the flags left to derive: the peer ID from DIR, the port from the
+// ID, the index address. Returns the error, if any.
+std::optional<std::string> complete(Options& o, bool have_port, const std::string& index_text,
+                                    const std::string& index_from)
+{
+	if (o.dir.empty())
+		return "no directory to share: give -d DIR";
+	if (!o.have_id) {
+		std::string_view last = last_component(o.dir);
+		auto id = p2p::parse_u64(last, kMaxId);
+		if (id) {
+			o.id = static_cast<std::uint32_t>(*id);
+			o.have_id = true;
+		} else if (!have_port) {
+			return "the last component of '" + o.dir + "' is not a peer ID (0-" + std::to_string(kMaxId) +
+			       "): give -n ID or -p PORT";
+		}
+	}
+	if (!have_port)
+		o.port = static_cast<std::uint16_t>(p2p::kPeerPortBase + o.id);
+	if (!index_text.empty()) {
+		auto hp = p2p::parse_host_port(index_text, p2p::kIndexPort);
+		if (!hp || hp->port == 0)
+			return "bad index address '" + index_text + "' from " + index_from + " (HOST[:PORT])";
+		o.index = *hp;
+	}
+	return std::nullopt;
 }
 
 } // namespace
@@ -107,27 +137,8 @@ ParsedOptions parse_options(int argc, const char* const argv[], const char* env_
 		}
 	}
 
-	if (o.dir.empty())
-		return error("no directory to share: give -d DIR");
-	if (!o.have_id) {
-		std::string_view last = last_component(o.dir);
-		auto id = p2p::parse_u64(last, kMaxId);
-		if (id) {
-			o.id = static_cast<std::uint32_t>(*id);
-			o.have_id = true;
-		} else if (!have_port) {
-			return error("the last component of '" + o.dir +
-			             "' is not a peer ID (0-" + std::to_string(kMaxId) + "): give -n ID or -p PORT");
-		}
-	}
-	if (!have_port)
-		o.port = static_cast<std::uint16_t>(p2p::kPeerPortBase + o.id);
-	if (!index_text.empty()) {
-		auto hp = p2p::parse_host_port(index_text, p2p::kIndexPort);
-		if (!hp || hp->port == 0)
-			return error("bad index address '" + index_text + "' from " + index_from + " (HOST[:PORT])");
-		o.index = *hp;
-	}
+	if (auto why = complete(o, have_port, index_text, index_from))
+		return error(std::move(*why));
 	return out;
 }
 
