@@ -1,5 +1,7 @@
-# Flat Makefile: src/common -> libp2p.a; src/<prog>/*.cc -> ./<prog>;
-# test/unit + test/integration -> two Catch2 binaries sharing one main.
+# Flat Makefile: src/common -> libp2p.a; src/serve -> libp2pserve.a (the
+# chunk server, for the programs that serve chunks); src/<prog>/*.cc ->
+# ./<prog>; test/unit + test/integration -> two Catch2 binaries sharing one
+# main.
 #
 #   make                 build every program whose sources exist
 #   make test            unit tests, then integration tests (real processes)
@@ -40,12 +42,19 @@ DEPS_STEP := $(if $(DEPS_OK),,deps)
 COMMON_SRC := $(wildcard src/common/*.cc)
 COMMON_OBJ := $(COMMON_SRC:%.cc=$(BUILD)/%.o)
 LIBP2P     := $(BUILD)/libp2p.a
+SERVE_SRC  := $(wildcard src/serve/*.cc)
+SERVE_OBJ  := $(SERVE_SRC:%.cc=$(BUILD)/%.o)
+LIBSERVE   := $(BUILD)/libp2pserve.a
+# Source folders that are libraries, not programs (no main.cc).
+LIB_DIRS   := common serve
+# Programs that link the chunk server.
+SERVE_USERS := peerd
 
 ALL_PROGS := $(sort $(patsubst src/%/main.cc,%,$(wildcard src/*/main.cc)))
 # PROGS=indexd builds and tests one program alone (its tests are named
 # test/*/PROG-*.cc; the rest are common).
 PROGS ?= $(ALL_PROGS)
-OTHER_PROGS := $(filter-out $(PROGS) common,$(notdir $(wildcard src/*)))
+OTHER_PROGS := $(filter-out $(PROGS) $(LIB_DIRS),$(notdir $(wildcard src/*)))
 only_ours = $(filter-out $(foreach p,$(OTHER_PROGS),test/$(1)/$(p)-%),$(wildcard test/$(1)/*.cc))
 BINS  := $(PROGS:%=$(BINDIR)/%)
 
@@ -55,10 +64,11 @@ define prog_rules
 $(1)_SRC := $$(wildcard src/$(1)/*.cc)
 $(1)_OBJ := $$($(1)_SRC:%.cc=$(BUILD)/%.o)
 $(1)_LIB := $(BUILD)/lib$(1).a
+$(1)_LINK := $$($(1)_LIB) $$(if $$(filter $(1),$(SERVE_USERS)),$(LIBSERVE)) $(LIBP2P)
 $$($(1)_LIB): $$(filter-out %/main.o,$$($(1)_OBJ))
 	@rm -f $$@
 	ar rcs $$@ $$^
-$(BINDIR)/$(1): $(BUILD)/src/$(1)/main.o $$($(1)_LIB) $(LIBP2P)
+$(BINDIR)/$(1): $(BUILD)/src/$(1)/main.o $$($(1)_LINK)
 	@mkdir -p $$(@D)
 	$$(CXX) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
 endef
@@ -76,9 +86,9 @@ INTEG_BIN := $(BUILD)/integration-tests
 TOOL_SRC := $(wildcard tools/*.cc)
 TOOL_BIN := $(TOOL_SRC:tools/%.cc=$(BUILD)/tools/%)
 
-ALL_OBJ := $(COMMON_OBJ) $(foreach p,$(PROGS),$($(p)_OBJ)) $(UNIT_OBJ) $(INTEG_OBJ) $(CATCH_MAIN)
+ALL_OBJ := $(COMMON_OBJ) $(SERVE_OBJ) $(foreach p,$(PROGS),$($(p)_OBJ)) $(UNIT_OBJ) $(INTEG_OBJ) $(CATCH_MAIN)
 
-.PHONY: all deps test unit integration demo bench bench-index bench-peer fuzz install clean
+.PHONY: all deps test unit integration demo bench bench-index bench-peer fuzz install clean FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(TOOL_BIN)
@@ -102,15 +112,30 @@ $(LIBP2P): $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(LIBSERVE): $(SERVE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/tools/%: tools/%.cc $(LIBP2P)
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(PKG_CFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
 
-$(UNIT_BIN): $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBP2P)
-	$(CXX) $(LDFLAGS) -o $@ $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
+# What each test binary is linked from, in a file rewritten only when it
+# changes: another PROGS relinks them with only that program's tests.
+UNIT_LINK  := $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBSERVE) $(LIBP2P)
+INTEG_LINK := $(CATCH_MAIN) $(INTEG_OBJ) $(LIBSERVE) $(LIBP2P)
+$(BUILD)/unit-tests.inputs $(BUILD)/integration-tests.inputs: FORCE
+	@mkdir -p $(@D)
+	@echo '$(if $(findstring unit,$(@F)),$(UNIT_LINK),$(INTEG_LINK))' | cmp -s - $@ || \
+	  echo '$(if $(findstring unit,$(@F)),$(UNIT_LINK),$(INTEG_LINK))' >$@
 
-$(INTEG_BIN): $(CATCH_MAIN) $(INTEG_OBJ) $(LIBP2P)
-	$(CXX) $(LDFLAGS) -o $@ $(CATCH_MAIN) $(INTEG_OBJ) $(LIBP2P) $(PKG_LIBS) $(LDLIBS)
+# Tests of the chunk server library (test/*/serve-*.cc) are common: they
+# run whatever PROGS says.
+$(UNIT_BIN): $(UNIT_LINK) $(BUILD)/unit-tests.inputs
+	$(CXX) $(LDFLAGS) -o $@ $(UNIT_LINK) $(PKG_LIBS) $(LDLIBS)
+
+$(INTEG_BIN): $(INTEG_LINK) $(BUILD)/integration-tests.inputs
+	$(CXX) $(LDFLAGS) -o $@ $(INTEG_LINK) $(PKG_LIBS) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)

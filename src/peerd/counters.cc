@@ -5,24 +5,9 @@
 
 namespace peerd {
 
-std::vector<std::pair<std::string, std::uint64_t>> Counters::pairs() const
+std::vector<std::pair<std::string, std::uint64_t>> Counters::own_pairs() const
 {
 	return {
-		{"connections", connections},
-		{"connections_refused", connections_refused},
-		{"idle_closed", idle_closed},
-		{"manifest_requests", manifest_requests},
-		{"chunk_requests", chunk_requests},
-		{"chunks_served", chunks_served},
-		{"bytes_served", bytes_served},
-		{"errors_not_found", errors_not_found},
-		{"errors_changed", errors_changed},
-		{"errors_bad_range", errors_bad_range},
-		{"errors_protocol", errors_protocol},
-		{"bad_frames", bad_frames},
-		{"bad_macs", bad_macs},
-		{"frame_timeouts", frame_timeouts},
-		{"files_busy", files_busy},
 		{"files_hashed", files_hashed},
 		{"files_from_cache", files_from_cache},
 		{"bytes_hashed", bytes_hashed},
@@ -36,19 +21,21 @@ std::vector<std::pair<std::string, std::uint64_t>> Counters::pairs() const
 	};
 }
 
+std::vector<std::pair<std::string, std::uint64_t>> Counters::pairs() const
+{
+	auto all = server.pairs();
+	auto own = own_pairs();
+	all.insert(all.end(), own.begin(), own.end());
+	return all;
+}
+
 std::string Counters::format() const { return p2p::format_counters(pairs()); }
 
 std::vector<std::pair<std::string, std::uint64_t>> Counters::refusal_pairs() const
 {
-	return {
-		{"connections_refused", connections_refused},
-		{"idle_closed", idle_closed},
-		{"bad_frames", bad_frames},
-		{"bad_macs", bad_macs},
-		{"frame_timeouts", frame_timeouts},
-		{"files_busy", files_busy},
-		{"index_refused", index_refused},
-	};
+	auto all = server.refusal_pairs();
+	all.emplace_back("index_refused", index_refused);
+	return all;
 }
 
 std::uint64_t Counters::refusals() const

@@ -2,6 +2,8 @@
 // before anything runs, so a bad argument is one line and a non-zero exit.
 #include "daemon.h"
 
+#include "serve/listen-socket.h"
+
 #include "p2p/conn-limit.h"
 #include "p2p/log.h"
 
@@ -30,6 +32,7 @@ Daemon::~Daemon()
 {
 	// Users of the table and of the root fd go first.
 	server_.reset();
+	source_.reset();
 	link_.reset();
 	watch_.reset();
 	keeper_.reset();
@@ -56,7 +59,8 @@ bool Daemon::load_identity(std::string* error)
 	return true;
 }
 
-bool Daemon::start(std::string* error)
+// The secret, DIR and the identity: what must be there before anything runs.
+bool Daemon::open_share(std::string* error)
 {
 	const std::string& dir = options_.dir;
 	if (!options_.secret_file.empty()) {
@@ -72,19 +76,11 @@ bool Daemon::start(std::string* error)
 		*error = dir + ": " + (errno == ENOTDIR ? "not a directory" : std::strerror(errno));
 		return false;
 	}
-	if (!load_identity(error))
-		return false;
-	int lfd = listen_socket(options_.port, error);
-	if (lfd < 0)
-		return false;
-	std::string why;
-	auto addr = p2p::resolve(options_.index, &why);
-	if (!addr) {
-		close(lfd);
-		*error = "cannot resolve the index " + options_.index.host + ": " + why;
-		return false;
-	}
+	return load_identity(error);
+}
 
+void Daemon::start_keeper()
+{
 	ShareKeeper::Hooks hooks;
 	hooks.on_changed = [this] {
 		if (link_)
@@ -94,26 +90,34 @@ bool Daemon::start(std::string* error)
 		if (watch_)
 			watch_->watch(rel);
 	};
-	keeper_ = std::make_unique<ShareKeeper>(base_, root_fd_, dir, counters_, hooks);
-	watch_ = std::make_unique<DirWatch>(base_, dir, [this](const std::vector<std::string>& paths) {
+	keeper_ = std::make_unique<ShareKeeper>(base_, root_fd_, options_.dir, counters_, hooks);
+	watch_ = std::make_unique<DirWatch>(base_, options_.dir, [this](const std::vector<std::string>& paths) {
 		if (!stopping_)
 			keeper_->rescan(paths);
 	});
-	ChunkServerLimits limits;
+}
+
+// The chunk server on `lfd` (owned from here on), serving the share table.
+bool Daemon::start_server(int lfd, std::string* error)
+{
+	serve::ChunkServerLimits limits;
 	limits.rate_limit = options_.rate_limit;
 	// Room for what else needs descriptors (files being served or hashed,
 	// inotify, the index link, the cache), so that a flood of idle
 	// connections never starves the clients already being served.
 	limits.max_connections = p2p::connection_budget(kReservedFds, kMaxConnections);
 	limits.secret = secret_ ? &*secret_ : nullptr;
-	server_ = std::make_unique<ChunkServer>(base_, lfd, *keeper_, counters_, limits);
+	source_ = std::make_unique<ShareSource>(*keeper_, counters_);
+	server_ = std::make_unique<serve::ChunkServer>(base_, lfd, *source_, counters_.server, limits);
 	if (!server_->ok()) {
 		*error = "cannot listen on port " + std::to_string(options_.port);
 		return false;
 	}
-	link_ = std::make_unique<IndexLink>(base_, *addr, options_.port, keeper_->table(), counters_, *identity_,
-	                                    secret_ ? &*secret_ : nullptr);
+	return true;
+}
 
+void Daemon::watch_signals()
+{
 	auto sig = [this](int signo) {
 		p2p::EventPtr ev(evsignal_new(base_, signo, signal_cb, this));
 		event_add(ev.get(), nullptr);
@@ -126,11 +130,32 @@ bool Daemon::start(std::string* error)
 	refusals_ev_.reset(event_new(base_, -1, EV_PERSIST, refusals_cb, this));
 	timeval every = p2p::to_timeval(kRefusalLogInterval);
 	event_add(refusals_ev_.get(), &every);
+}
 
-	log_info("peer %u sharing %s on port %u (index %s%s%s), at most %zu connections", options_.id, dir.c_str(),
-	         options_.port, p2p::format_endpoint(addr->get()).c_str(),
+bool Daemon::start(std::string* error)
+{
+	if (!open_share(error))
+		return false;
+	int lfd = serve::listen_socket(options_.port, error);
+	if (lfd < 0)
+		return false;
+	std::string why;
+	auto addr = p2p::resolve(options_.index, &why);
+	if (!addr) {
+		close(lfd);
+		*error = "cannot resolve the index " + options_.index.host + ": " + why;
+		return false;
+	}
+	start_keeper();
+	if (!start_server(lfd, error))
+		return false;
+	link_ = std::make_unique<IndexLink>(base_, *addr, options_.port, keeper_->table(), counters_, *identity_,
+	                                    secret_ ? &*secret_ : nullptr);
+	watch_signals();
+	log_info("peer %u sharing %s on port %u (index %s%s%s), at most %zu connections", options_.id,
+	         options_.dir.c_str(), options_.port, p2p::format_endpoint(addr->get()).c_str(),
 	         options_.rate_limit ? (", upload limit " + std::to_string(options_.rate_limit) + " B/s").c_str() : "",
-	         secret_ ? ", closed cluster (frames MAC'd)" : "", limits.max_connections);
+	         secret_ ? ", closed cluster (frames MAC'd)" : "", server_->limits().max_connections);
 	if (!keeper_->start(error))
 		return false;
 	link_->start();

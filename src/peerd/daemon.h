@@ -2,12 +2,14 @@
 // watch, chunk server, index link, and the signals that stop or rescan it.
 #pragma once
 
-#include "chunk-server.h"
 #include "counters.h"
 #include "dir-watch.h"
 #include "index-link.h"
 #include "options.h"
 #include "share-keeper.h"
+#include "share-source.h"
+
+#include "serve/chunk-server.h"
 
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
@@ -38,7 +40,11 @@ private:
 	void log_refusals(bool force);
 	void on_signal(int sig);
 	void shutdown();
+	bool open_share(std::string* error);
 	bool load_identity(std::string* error);
+	void start_keeper();
+	bool start_server(int lfd, std::string* error);
+	void watch_signals();
 
 	Options options_;
 	event_base* base_;
@@ -53,7 +59,8 @@ private:
 	std::unique_ptr<ShareKeeper> keeper_;
 	std::unique_ptr<DirWatch> watch_;
 	std::unique_ptr<IndexLink> link_;
-	std::unique_ptr<ChunkServer> server_;
+	std::unique_ptr<ShareSource> source_;
+	std::unique_ptr<serve::ChunkServer> server_;
 };
 
 } // namespace peerd

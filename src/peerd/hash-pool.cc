@@ -2,7 +2,7 @@
 // and the atomic error; counting chunks back happens on the reactor.
 #include "hash-pool.h"
 
-#include "safe-open.h"
+#include "serve/safe-open.h"
 
 #include "p2p/protocol.h"
 
@@ -53,7 +53,7 @@ void hash_chunk(int root_fd, HashJob& job, std::uint32_t index)
 {
 	if (job.error.load() != 0)
 		return; // the file already failed: skip its other chunks
-	int fd = open_beneath(root_fd, job.name, O_RDONLY | O_NONBLOCK);
+	int fd = serve::open_beneath(root_fd, job.name, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		job.error = errno;
 		return;

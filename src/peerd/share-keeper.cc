@@ -3,7 +3,7 @@
 
 #include "write-probe.h"
 
-#include "safe-open.h"
+#include "serve/safe-open.h"
 #include "share-scan.h"
 
 #include "p2p/log.h"
@@ -93,7 +93,7 @@ void ShareKeeper::rescan(const std::vector<std::string>& paths)
 void ShareKeeper::rescan_one(const std::string& path)
 {
 	struct stat st;
-	if (!p2p::is_safe_name(path) || stat_beneath(root_fd_, path, st) != 0) {
+	if (!p2p::is_safe_name(path) || serve::stat_beneath(root_fd_, path, st) != 0) {
 		remove_under(path);
 		return;
 	}

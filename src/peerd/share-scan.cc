@@ -2,7 +2,7 @@
 // a symbolic link and names never have to be re-resolved from the top.
 #include "share-scan.h"
 
-#include "safe-open.h"
+#include "serve/safe-open.h"
 
 #include "p2p/names.h"
 
@@ -67,7 +67,7 @@ void scan_dir(int fd, const std::string& prefix, ScanResult& out, int depth)
 
 bool scan_share(int root_fd, const std::string& sub, ScanResult& out, std::string* error)
 {
-	int fd = open_beneath(root_fd, sub, O_RDONLY | O_DIRECTORY);
+	int fd = serve::open_beneath(root_fd, sub, O_RDONLY | O_DIRECTORY);
 	if (fd < 0) {
 		if (error)
 			*error = std::strerror(errno);

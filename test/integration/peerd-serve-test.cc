@@ -412,3 +412,40 @@ TEST_CASE("peerd answers STATS with its counters, refusals included", "[peerd][s
 	CHECK(m.count("bad_macs") == 1);
 	CHECK(m.count("files_busy") == 1);
 }
+
+// Runs fully once the codec hands a CHUNK_REQUEST longer than 16 MiB to the
+// server instead of refusing the frame (the lead's codec change, issue 8
+// item 6); until then the codec closes the connection with ref = 0, and
+// this test says so and stops.
+TEST_CASE("peerd refuses a chunk request over 16 MiB alone: error 11, ref = its id, connection kept",
+          "[peerd][serve][bad-range]")
+{
+	p2p::ChunkRequest too_long{41, "big", {}, 0, p2p::kMaxChunkLength + 1};
+	auto wire = p2p::encode(too_long);
+	if (p2p::decode(wire).status != p2p::DecodeStatus::Ok) {
+		WARN("the codec still refuses CHUNK_REQUEST over 16 MiB: not tested until it accepts them");
+		return;
+	}
+	Peer peer;
+	write_file(peer.dir / "big", 20u << 20, 9);
+	peer.start(no_index());
+	REQUIRE(peer.ready());
+	Client c;
+	REQUIRE(c.connect(peer.port));
+	auto m = manifest(c, "big");
+	REQUIRE(m);
+	too_long.content_hash = m->content_hash;
+	REQUIRE(c.send(too_long));
+	REQUIRE(c.send(p2p::ChunkRequest{42, "big", m->content_hash, 5, 100}));
+	auto refused = read_chunk_reply(c);
+	REQUIRE(refused.error);
+	CHECK(refused.error->code == p2p::ErrorCode::BadRange);
+	CHECK(refused.error->ref == 41);
+	auto next = read_chunk_reply(c);
+	REQUIRE(next.data);
+	CHECK(next.data->id == 42);
+	CHECK(next.bytes == file_bytes(peer.dir / "big", 5, 100));
+	REQUIRE(peer.stop() == 0);
+	CHECK(logged_counter(peer.log(), "errors_bad_range") == 1);
+	CHECK(logged_counter(peer.log(), "errors_protocol") == 0);
+}

@@ -1,7 +1,7 @@
 // The filesystem side of peerd without a daemon: the share scan, the
 // beneath-DIR opener, and the hash cache.
 #include "../../src/peerd/hash-cache.h"
-#include "../../src/peerd/safe-open.h"
+#include "../../src/serve/safe-open.h"
 #include "../../src/peerd/share-scan.h"
 
 #include "p2p/codec.h"
@@ -103,7 +103,7 @@ TEST_CASE("open_beneath: inside DIR only, never through a link", "[peerd][safe-o
 	for (bool walk : {false, true}) {
 		INFO((walk ? "checked walk" : "openat2"));
 		auto open = [&](const char* name) {
-			return walk ? peerd::open_beneath_walk(t.fd, name, O_RDONLY) : peerd::open_beneath(t.fd, name, O_RDONLY);
+			return walk ? serve::open_beneath_walk(t.fd, name, O_RDONLY) : serve::open_beneath(t.fd, name, O_RDONLY);
 		};
 		int fd = open("ok/file");
 		REQUIRE(fd >= 0);
@@ -120,15 +120,15 @@ TEST_CASE("open_beneath: inside DIR only, never through a link", "[peerd][safe-o
 		}
 		std::string nul("ok/file\0/../../x", 16);
 		CHECK(open(nul.c_str()) >= 0); // C string stops at the NUL...
-		CHECK(peerd::open_beneath(t.fd, nul, O_RDONLY) < 0); // ...the name with it is refused
+		CHECK(serve::open_beneath(t.fd, nul, O_RDONLY) < 0); // ...the name with it is refused
 		CHECK(errno == EINVAL);
 	}
 
 	struct stat st;
-	CHECK(peerd::stat_beneath(t.fd, "rel-link", st) == 0);
+	CHECK(serve::stat_beneath(t.fd, "rel-link", st) == 0);
 	CHECK(S_ISLNK(st.st_mode));
-	CHECK(peerd::stat_beneath(t.fd, "dir-link/passwd", st) != 0);
-	CHECK(peerd::stat_beneath(t.fd, "ok", st) == 0);
+	CHECK(serve::stat_beneath(t.fd, "dir-link/passwd", st) != 0);
+	CHECK(serve::stat_beneath(t.fd, "ok", st) == 0);
 	CHECK(S_ISDIR(st.st_mode));
 }
 

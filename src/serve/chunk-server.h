@@ -1,9 +1,11 @@
 // The chunk server: the listening socket, the sessions, the connection and
-// idle limits, and the upload rate limit shared by every session.
+// idle limits, and the upload rate limit shared by every session. What it
+// serves comes from a ServeSource; what it counts goes to serve::Counters.
 #pragma once
 
-#include "counters.h"
-#include "share-keeper.h"
+#include "serve-counters.h"
+#include "serve-source.h"
+#include "upload-limit.h"
 
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
@@ -15,10 +17,7 @@
 #include <string>
 #include <vector>
 
-struct ev_token_bucket_cfg;
-struct bufferevent_rate_limit_group;
-
-namespace peerd {
+namespace serve {
 
 class ChunkSession;
 
@@ -29,21 +28,10 @@ struct ChunkServerLimits {
 	const p2p::SecretKey* secret = nullptr; // closed cluster: every frame MAC'd
 };
 
-struct TokenBucketCfgDeleter {
-	void operator()(ev_token_bucket_cfg* c) const;
-};
-struct RateLimitGroupDeleter {
-	void operator()(bufferevent_rate_limit_group* g) const;
-};
-
-// Binds [::]:port (IPv4 too, through mapped addresses; 0.0.0.0 when the
-// host has no IPv6) and listens. Returns the fd or -1 with `error`.
-int listen_socket(std::uint16_t port, std::string* error);
-
 class ChunkServer {
 public:
-	// Takes ownership of `listen_fd`.
-	ChunkServer(event_base* base, int listen_fd, ShareKeeper& keeper, Counters& counters, ChunkServerLimits limits);
+	// Takes ownership of `listen_fd`. `source` and `counters` outlive it.
+	ChunkServer(event_base* base, int listen_fd, ServeSource& source, Counters& counters, ChunkServerLimits limits);
 	ChunkServer(const ChunkServer&) = delete;
 	ChunkServer& operator=(const ChunkServer&) = delete;
 	~ChunkServer();
@@ -56,11 +44,10 @@ public:
 
 	// For sessions.
 	event_base* base() const { return base_; }
-	ShareKeeper& keeper() { return keeper_; }
+	ServeSource& source() { return source_; }
 	Counters& counters() { return counters_; }
 	const ChunkServerLimits& limits() const { return limits_; }
-	// Largest piece of a chunk handed to the kernel at once (see chunk-session.cc).
-	std::uint64_t piece_size() const { return piece_; }
+	UploadLimit& upload_limit() { return upload_; }
 	void session_closed(ChunkSession* s, const std::string& reason);
 
 private:
@@ -69,24 +56,25 @@ private:
 	static void resume_cb(evutil_socket_t, short, void* self);
 	static void drain_cb(evutil_socket_t, short, void* self);
 	void on_accept(evutil_socket_t fd, const sockaddr* sa);
+	void refuse_over_limit(evutil_socket_t fd, const sockaddr* sa);
 	void on_accept_error();
 	void check_drained();
+	std::vector<ChunkSession*> live_sessions() const;
 
 	event_base* base_;
-	ShareKeeper& keeper_;
+	ServeSource& source_;
 	Counters& counters_;
 	ChunkServerLimits limits_;
-	std::uint64_t piece_ = 0;
 	std::uint64_t next_id_ = 1;
 	bool draining_ = false;
 	long last_refusal_log_ = -1; // second of the last "connection limit" line
 	std::function<void()> drained_;
+	// Before the sessions: they leave its group as they go.
+	UploadLimit upload_;
 	std::map<ChunkSession*, std::unique_ptr<ChunkSession>> sessions_;
 	p2p::Reaper<ChunkSession> reaper_;
-	std::unique_ptr<ev_token_bucket_cfg, TokenBucketCfgDeleter> bucket_cfg_;
-	std::unique_ptr<bufferevent_rate_limit_group, RateLimitGroupDeleter> group_;
 	p2p::EventPtr resume_ev_, drain_ev_;
 	p2p::ListenerPtr listener_;
 };
 
-} // namespace peerd
+} // namespace serve

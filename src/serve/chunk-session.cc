@@ -9,7 +9,7 @@
 #include "chunk-session.h"
 
 #include "chunk-server.h"
-#include "safe-open.h"
+#include "serve-check.h"
 
 #include "p2p/log.h"
 
@@ -17,11 +17,9 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-namespace peerd {
+namespace serve {
 
 // Next request is answered only when the output has drained to this: a
 // few chunks in flight keep the socket busy, and memory stays bounded
@@ -51,6 +49,7 @@ ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_
 	// The idle timeout restarts with every byte; this one does not, so a
 	// client trickling a frame byte by byte is dropped too.
 	conn_.set_frame_deadline(kFrameDeadline);
+	limited_ = server.upload_limit().join(conn_.bev());
 	update_timeouts();
 	log_debug("session %" PRIu64 ": %s connected", id_, conn_.peer_name().c_str());
 }
@@ -89,7 +88,7 @@ void ChunkSession::pump()
 		else if (auto* p = std::get_if<p2p::Ping>(&msg))
 			conn_.send(p2p::Pong{p->token});
 		else if (std::holds_alternative<p2p::Stats>(msg))
-			conn_.send(p2p::StatsReply{server_.counters().pairs()});
+			conn_.send(p2p::StatsReply{server_.source().stats()});
 	}
 	if (conn_.closed())
 		return;
@@ -136,69 +135,51 @@ void ChunkSession::refuse(p2p::ErrorCode code, std::uint32_t ref, const std::str
 void ChunkSession::serve(const p2p::ManifestRequest& req)
 {
 	server_.counters().manifest_requests++;
-	const SharedFile* f = server_.keeper().table().find(req.name);
-	if (!f) {
-		refuse(p2p::ErrorCode::NotFound, 0, req.name + ": not shared here");
+	auto f = server_.source().find(req.name);
+	if (auto no = check_manifest(f ? &*f : nullptr, req)) {
+		refuse(no->code, 0, no->text);
 		return;
 	}
-	auto count = static_cast<std::uint32_t>(f->chunks.size());
-	if (req.first_chunk > count || (req.first_chunk == count && count != 0)) {
-		refuse(p2p::ErrorCode::BadRange, 0, req.name + ": first chunk past the end");
-		return;
-	}
-	p2p::Manifest m;
-	m.name = req.name;
-	m.size = f->st.size;
-	m.chunk_size = p2p::kChunkSize;
-	m.content_hash = f->content;
-	m.chunk_count = count;
-	m.first_chunk = req.first_chunk;
-	std::uint32_t n = std::min(count - req.first_chunk, p2p::kMaxManifestPage);
-	m.chunk_hashes.assign(f->chunks.begin() + req.first_chunk, f->chunks.begin() + req.first_chunk + n);
-	conn_.send(m);
+	conn_.send(manifest_page(*f, req));
 }
 
 void ChunkSession::serve(const p2p::ChunkRequest& req)
 {
-	Counters& c = server_.counters();
-	c.chunk_requests++;
-	ShareKeeper& keeper = server_.keeper();
-	const SharedFile* f = keeper.table().find(req.name);
-	if (!f) {
-		refuse(p2p::ErrorCode::NotFound, req.id, req.name + ": not shared here");
+	server_.counters().chunk_requests++;
+	auto f = server_.source().find(req.name);
+	if (auto no = check_chunk(f ? &*f : nullptr, req)) {
+		refuse(no->code, req.id, no->text);
 		return;
 	}
-	if (f->content != req.content_hash) {
-		refuse(p2p::ErrorCode::Changed, req.id, req.name + ": another version is shared here");
-		return;
-	}
-	if (req.length > p2p::kMaxChunkLength || req.offset > f->st.size || f->st.size - req.offset < req.length) {
-		refuse(p2p::ErrorCode::BadRange, req.id, req.name + ": range outside the file");
-		return;
-	}
-	int fd = open_beneath(keeper.root_fd(), req.name, O_RDONLY | O_NONBLOCK);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+	int fd = open_for(req);
+	if (fd >= 0)
+		send_file(fd, req);
+}
+
+int ChunkSession::open_for(const p2p::ChunkRequest& req)
+{
+	ServeSource& source = server_.source();
+	int fd = source.open_file(req.name);
+	if (fd >= 0)
+		return fd;
+	int err = errno;
+	if (err == EMFILE || err == ENFILE) {
 		// Out of descriptors: the file is fine, we are full. Say so rather
-		// than CHANGED, and do not rehash a file that did not change.
-		c.files_busy++;
-		log_warn("session %" PRIu64 ": cannot open %s: %s", id_, req.name.c_str(), std::strerror(errno));
+		// than CHANGED, and do not look again at a file that did not change.
+		server_.counters().files_busy++;
+		log_warn("session %" PRIu64 ": cannot open %s: %s", id_, req.name.c_str(), std::strerror(err));
 		refuse(p2p::ErrorCode::Busy, req.id, "out of file descriptors, try later");
-		return;
+		return -1;
 	}
-	if (fd < 0) {
-		int err = errno;
-		keeper.recheck(req.name);
-		refuse(p2p::ErrorCode::Changed, req.id, req.name + ": " + std::strerror(err));
-		return;
-	}
-	struct stat st;
-	// The bytes must be the ones that were hashed: same inode, size, mtime.
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(file_stat(st) == f->st)) {
-		::close(fd);
-		keeper.recheck(req.name);
-		refuse(p2p::ErrorCode::Changed, req.id, req.name + ": changed since it was hashed");
-		return;
-	}
+	source.changed(req.name);
+	refuse(p2p::ErrorCode::Changed, req.id,
+	       req.name + ": " + (err == ESTALE ? "changed since it was hashed" : std::strerror(err)));
+	return -1;
+}
+
+void ChunkSession::send_file(int fd, const p2p::ChunkRequest& req)
+{
+	Counters& c = server_.counters();
 	if (req.length == 0) {
 		::close(fd);
 		conn_.send(p2p::ChunkData{req.id, req.offset, 0});
@@ -213,11 +194,12 @@ void ChunkSession::serve(const p2p::ChunkRequest& req)
 		return;
 	}
 	conn_.send(p2p::ChunkData{req.id, req.offset, req.length});
-	// Under a rate limit the chunk goes in small pieces: libevent hands a
-	// whole segment to one sendfile call whatever the bucket allows, so
-	// pieces of about one tick's budget keep the rate even.
+	// Under a rate limit the chunk goes in pieces of about one tick's
+	// budget (upload-limit.h), so the rate stays even.
 	evbuffer* out = bufferevent_get_output(conn_.bev());
-	std::uint64_t piece = server_.piece_size() ? server_.piece_size() : req.length;
+	std::uint64_t piece = server_.upload_limit().piece_size();
+	if (piece == 0)
+		piece = req.length;
 	bool ok = true;
 	for (std::uint64_t at = 0; at < req.length && ok; at += piece) {
 		std::uint64_t n = std::min<std::uint64_t>(piece, req.length - at);
@@ -243,6 +225,7 @@ void ChunkSession::drain()
 
 void ChunkSession::on_close(const std::string& reason)
 {
+	limited_.leave(); // a closed session takes nothing more from the bucket
 	Counters& c = server_.counters();
 	if (conn_.refused_with() != p2p::ErrorCode::None) {
 		c.errors_protocol++;
@@ -263,4 +246,4 @@ void ChunkSession::on_close(const std::string& reason)
 	server_.session_closed(this, reason);
 }
 
-} // namespace peerd
+} // namespace serve

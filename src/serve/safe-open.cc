@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace peerd {
+namespace serve {
 namespace {
 
 std::atomic<bool> g_have_openat2{true};
@@ -96,4 +96,4 @@ int stat_beneath(int root_fd, std::string_view name, struct stat& st)
 	return rc;
 }
 
-} // namespace peerd
+} // namespace serve

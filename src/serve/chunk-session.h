@@ -2,6 +2,8 @@
 // answered strictly in the order received, chunk bytes sent by the kernel.
 #pragma once
 
+#include "upload-limit.h"
+
 #include "p2p/ev.h"
 #include "p2p/framed-conn.h"
 
@@ -9,7 +11,7 @@
 #include <memory>
 #include <string>
 
-namespace peerd {
+namespace serve {
 
 class ChunkServer;
 
@@ -34,6 +36,9 @@ private:
 	void pump();
 	void serve(const p2p::ManifestRequest& req);
 	void serve(const p2p::ChunkRequest& req);
+	// The file's fd for `req`, or -1 once refused.
+	int open_for(const p2p::ChunkRequest& req);
+	void send_file(int fd, const p2p::ChunkRequest& req);
 	void refuse(p2p::ErrorCode code, std::uint32_t ref, const std::string& text);
 	void update_timeouts();
 
@@ -43,7 +48,9 @@ private:
 	bool draining_ = false;
 	bool reading_paused_ = false;
 	int timeout_mode_ = -1; // 0: idle (read timeout), 1: busy (write timeout)
-	p2p::FramedConn conn_;  // last: freed first
+	p2p::FramedConn conn_;
+	// After conn_, so it leaves the rate-limit group before the bufferevent goes.
+	UploadLimit::Membership limited_;
 };
 
-} // namespace peerd
+} // namespace serve

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <sys/stat.h>
 
-namespace peerd {
+namespace serve {
 
 // Opens `name` (relative, '/'-separated) beneath the directory `root_fd`.
 // `flags` are open(2) flags; O_NOFOLLOW and O_CLOEXEC are always added.
@@ -23,4 +23,4 @@ int open_beneath_walk(int root_fd, std::string_view name, int flags);
 // last component is not followed. Returns 0 or -1 with errno.
 int stat_beneath(int root_fd, std::string_view name, struct stat& st);
 
-} // namespace peerd
+} // namespace serve
