@@ -126,7 +126,7 @@ void ShareKeeper::rescan_one(const std::string& path)
 // all on newer kernels, not even IN_CLOSE_WRITE.
 bool ShareKeeper::being_written(const std::string& name)
 {
-	int fd = open_beneath(root_fd_, name, O_RDONLY | O_NONBLOCK);
+	int fd = serve::open_beneath(root_fd_, name, O_RDONLY | O_NONBLOCK);
 	bool busy = fd >= 0 && writers_of(fd) == Writers::Some;
 	if (fd >= 0)
 		::close(fd);

@@ -88,7 +88,7 @@ void ChunkSession::pump()
 		else if (auto* p = std::get_if<p2p::Ping>(&msg))
 			conn_.send(p2p::Pong{p->token});
 		else if (std::holds_alternative<p2p::Stats>(msg))
-			conn_.send(p2p::StatsReply{server_.source().stats()});
+			conn_.send(stats_reply());
 	}
 	if (conn_.closed())
 		return;
@@ -101,6 +101,15 @@ void ChunkSession::pump()
 		return;
 	}
 	update_timeouts();
+}
+
+// What this server speaks comes first, then the source's own counters.
+p2p::StatsReply ChunkSession::stats_reply() const
+{
+	p2p::StatsReply reply{{{"features", p2p::kFeatures}}};
+	for (auto& pair : server_.source().stats())
+		reply.counters.push_back(std::move(pair));
+	return reply;
 }
 
 void ChunkSession::update_timeouts()

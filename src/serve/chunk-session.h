@@ -41,6 +41,7 @@ private:
 	void send_file(int fd, const p2p::ChunkRequest& req);
 	void refuse(p2p::ErrorCode code, std::uint32_t ref, const std::string& text);
 	void update_timeouts();
+	p2p::StatsReply stats_reply() const;
 
 	ChunkServer& server_;
 	std::uint64_t id_;
