@@ -147,7 +147,7 @@ bool Daemon::start(std::string* error)
 		return false;
 	}
 	start_keeper();
-	if (!start_server(lfd, error))
+	if (!start_server(lfd, error) || !start_metrics(error))
 		return false;
 	link_ = std::make_unique<IndexLink>(base_, *addr, options_.port, keeper_->table(), counters_, *identity_,
 	                                    secret_ ? &*secret_ : nullptr);

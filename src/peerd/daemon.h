@@ -14,6 +14,7 @@
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
 #include "p2p/identity.h"
+#include "p2p/metrics-server.h"
 
 #include <memory>
 #include <optional>
@@ -45,6 +46,9 @@ private:
 	void start_keeper();
 	bool start_server(int lfd, std::string* error);
 	void watch_signals();
+	bool start_metrics(std::string* error);
+	// GET /metrics: the STATS counters as Prometheus series (peer-metrics.cc).
+	std::string metrics_text() const;
 
 	Options options_;
 	event_base* base_;
@@ -61,6 +65,7 @@ private:
 	std::unique_ptr<IndexLink> link_;
 	std::unique_ptr<ShareSource> source_;
 	std::unique_ptr<serve::ChunkServer> server_;
+	std::unique_ptr<p2p::MetricsServer> metrics_;
 };
 
 } // namespace peerd

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "p2p/arg-scanner.h"
+#include "p2p/metrics-server.h"
 #include "p2p/parse-number.h"
 #include "p2p/protocol.h"
 
@@ -15,7 +16,7 @@ inline constexpr std::uint32_t kMaxId = 65535 - p2p::kPeerPortBase;
 const char* usage_text()
 {
 	return "usage: peerd -d DIR [-i HOST[:PORT]] [-p PORT] [-n ID] [--rate-limit RATE]\n"
-	       "             [--secret-file FILE] [-v] [-h] [-V]\n"
+	       "             [--secret-file FILE] [--metrics [ADDR:]PORT] [-v] [-h] [-V]\n"
 	       "\n"
 	       "Shares every regular file under DIR with the peers of an index.\n"
 	       "\n"
@@ -26,6 +27,7 @@ const char* usage_text()
 	       "      --rate-limit RATE  cap on the total upload rate, bytes/s (K, M, G suffixes)\n"
 	       "      --secret-file FILE closed cluster: MAC every frame with this 32-byte key\n"
 	       "                         (index link and chunk requests; chunk bytes stay raw)\n"
+	       "      --metrics [ADDR:]PORT serve HTTP GET /metrics (Prometheus text) on PORT\n"
 	       "  -v, --verbose          log more (debug lines)\n"
 	       "  -h, --help             show this help and exit\n"
 	       "  -V, --version          show the version and exit\n";
@@ -99,6 +101,10 @@ std::string apply(p2p::ArgScanner& s, ParsedOptions& out, Scanned& sc)
 		if (s.arg().empty())
 			return "option --secret-file needs a file";
 		o.secret_file = s.arg();
+	} else if (s.value(0, "metrics")) {
+		o.metrics = p2p::parse_metrics_address(s.arg());
+		if (!o.metrics)
+			return "bad metrics address '" + std::string(s.arg()) + "' (want [ADDR:]PORT)";
 	} else {
 		return s.error() + " (try -h)";
 	}

@@ -5,6 +5,7 @@
 #include "p2p/address.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace peerd {
@@ -17,6 +18,7 @@ struct Options {
 	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort};
 	std::uint64_t rate_limit = 0;   // bytes per second for all uploads; 0: none
 	std::string secret_file;        // closed cluster: the shared secret; empty: open
+	std::optional<p2p::HostPort> metrics; // --metrics: where GET /metrics is served
 	int verbose = 0;
 };
 

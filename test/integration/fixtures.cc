@@ -267,6 +267,27 @@ p2p::Hash file_content_hash(const fs::path& path, std::vector<p2p::Hash>* chunks
 	return p2p::content_hash(chunks);
 }
 
+std::string http(std::uint16_t port, const std::string& request)
+{
+	int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(fd >= 0);
+	sockaddr_in sa{};
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	timeval tv{5, 0};
+	::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+	REQUIRE(send_all(fd, request.data(), request.size()));
+	std::string out;
+	char buf[4096];
+	ssize_t n;
+	while ((n = ::read(fd, buf, sizeof buf)) > 0)
+		out.append(buf, static_cast<std::size_t>(n));
+	::close(fd);
+	return out;
+}
+
 bool send_all(int fd, const void* data, std::size_t len)
 {
 	auto p = static_cast<const char*>(data);

@@ -92,6 +92,10 @@ bool same_contents(const fs::path& a, const fs::path& b);
 p2p::Hash file_content_hash(const fs::path& path, std::vector<p2p::Hash>* chunks_out = nullptr);
 // Writes all of `len` bytes to a blocking socket; false on error.
 bool send_all(int fd, const void* data, std::size_t len);
+// Sends `request` to 127.0.0.1:port and returns all it gets until the
+// server closes (HTTP/1.0, for --metrics).
+std::string http(std::uint16_t port, const std::string& request);
+inline std::string scrape_metrics(std::uint16_t port) { return http(port, "GET /metrics HTTP/1.0\r\n\r\n"); }
 
 // A blocking TCP client speaking frames, for driving the daemons directly.
 class Client {

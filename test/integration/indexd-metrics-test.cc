@@ -4,40 +4,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 using namespace fixtures;
 using namespace indexd_test;
-
-namespace {
-
-// Sends `request` to 127.0.0.1:port and reads until the server closes.
-std::string http(std::uint16_t port, const std::string& request)
-{
-	int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	REQUIRE(fd >= 0);
-	sockaddr_in sa{};
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	timeval tv{5, 0};
-	::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
-	REQUIRE(send_all(fd, request.data(), request.size()));
-	std::string out;
-	char buf[4096];
-	ssize_t n;
-	while ((n = ::read(fd, buf, sizeof buf)) > 0)
-		out.append(buf, static_cast<std::size_t>(n));
-	::close(fd);
-	return out;
-}
-
-std::string scrape(std::uint16_t port) { return http(port, "GET /metrics HTTP/1.0\r\n\r\n"); }
-
-} // namespace
 
 TEST_CASE("indexd --metrics: GET /metrics in the Prometheus text format", "[indexd][integration][metrics]")
 {
@@ -51,7 +19,7 @@ TEST_CASE("indexd --metrics: GET /metrics in the Prometheus text format", "[inde
 	lookup(c, "a");
 	lookup(c, "a");
 
-	auto page = scrape(mport);
+	auto page = scrape_metrics(mport);
 	INFO(page);
 	CHECK(page.find("HTTP/1.0 200 OK") == 0);
 	CHECK(page.find("Content-Type: text/plain; version=0.0.4") != std::string::npos);
@@ -71,7 +39,7 @@ TEST_CASE("indexd --metrics: GET /metrics in the Prometheus text format", "[inde
 	// Garbage closes that connection only: the index and the next scrape go on.
 	http(mport, std::string(20000, 'x') + "\r\n\r\n");
 	CHECK(lookup(c, "b").size() == 1);
-	CHECK(scrape(mport).find("p2p_index_requests_total{type=\"lookup\"} 3\n") != std::string::npos);
+	CHECK(scrape_metrics(mport).find("p2p_index_requests_total{type=\"lookup\"} 3\n") != std::string::npos);
 }
 
 TEST_CASE("indexd --metrics: a bad address is a usage error", "[indexd][integration][metrics]")

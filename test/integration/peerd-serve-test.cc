@@ -446,3 +446,33 @@ TEST_CASE("peerd refuses a chunk request over 16 MiB alone: error 11, ref = its 
 	CHECK(logged_counter(peer.log(), "errors_bad_range") == 1);
 	CHECK(logged_counter(peer.log(), "errors_protocol") == 0);
 }
+
+TEST_CASE("peerd --metrics: GET /metrics in the Prometheus text format", "[peerd][serve][metrics]")
+{
+	std::uint16_t mport = free_port();
+	Peer peer;
+	write_file(peer.dir / "m.bin", 3u << 20, 4);
+	write_file(peer.dir / "n.bin", 10, 5);
+	peer.start(no_index(), {"--metrics", std::to_string(mport)});
+	REQUIRE(peer.ready());
+	REQUIRE(wait_for_port(mport));
+	Client c;
+	REQUIRE(c.connect(peer.port));
+	auto m = manifest(c, "m.bin");
+	REQUIRE(m);
+	REQUIRE(c.send(p2p::ChunkRequest{1, "m.bin", m->content_hash, 0, 1000}));
+	REQUIRE(read_chunk_reply(c).bytes.size() == 1000);
+
+	auto page = scrape_metrics(mport);
+	INFO(page);
+	CHECK(page.find("HTTP/1.0 200 OK") == 0);
+	CHECK(page.find("# TYPE p2p_peer_files_shared gauge\np2p_peer_files_shared 2\n") != std::string::npos);
+	CHECK(page.find("# TYPE p2p_peer_bytes_sent_total counter\np2p_peer_bytes_sent_total 1000\n") != std::string::npos);
+	CHECK(page.find("# TYPE p2p_peer_chunks_served_total counter\np2p_peer_chunks_served_total 1\n") !=
+	      std::string::npos);
+	CHECK(page.find("p2p_peer_manifest_requests_total 1\n") != std::string::npos);
+	// Bad HTTP closes that connection only.
+	http(mport, "\x01\x02 nonsense\r\n\r\n");
+	CHECK(scrape_metrics(mport).find("p2p_peer_chunk_requests_total 1\n") != std::string::npos);
+	CHECK(ask<p2p::Pong>(c, p2p::Ping{3}));
+}
