@@ -6,12 +6,20 @@
 
 namespace p2pget {
 
-ChunkPlan::ChunkPlan(std::uint32_t chunk_count, std::uint32_t max_copies)
-	: states_(chunk_count, State::Queued), max_copies_(std::max<std::uint32_t>(1, max_copies)),
+ChunkPlan::ChunkPlan(std::uint32_t chunk_count, std::uint32_t max_copies, DupBudget* budget)
+	: states_(chunk_count, State::Queued), max_copies_(std::max<std::uint32_t>(1, max_copies)), budget_(budget),
 	  queued_count_(chunk_count)
 {
 	for (std::uint32_t i = 0; i < chunk_count; i++)
 		queue_.push_back(i);
+}
+
+ChunkPlan::~ChunkPlan()
+{
+	for (auto& [chunk, list] : flights_)
+		for (auto& c : list)
+			if (c.mode == Mode::Buffer && budget_)
+				budget_->free++;
 }
 
 ChunkPlan::PeerId ChunkPlan::add_peer()
@@ -36,7 +44,33 @@ std::size_t ChunkPlan::copies(std::uint32_t chunk) const
 	return it == flights_.end() ? 0 : it->second.size();
 }
 
+bool ChunkPlan::writing(PeerId peer, std::uint32_t chunk) const
+{
+	auto it = flights_.find(chunk);
+	return it != flights_.end() && std::any_of(it->second.begin(), it->second.end(), [&](const Copy& c) {
+		       return c.peer == peer && c.mode == Mode::Write;
+	       });
+}
+
+bool ChunkPlan::has_writer(std::uint32_t chunk) const
+{
+	auto it = flights_.find(chunk);
+	return it != flights_.end() &&
+	       std::any_of(it->second.begin(), it->second.end(), [](const Copy& c) { return c.mode == Mode::Write; });
+}
+
+std::optional<ChunkPlan::Assignment> ChunkPlan::assign(PeerId peer, double now, bool idle)
+{
+	return take(peer, now, idle, min_copy_age());
+}
+
 std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow_duplicate, double min_age)
+{
+	auto a = take(peer, now, allow_duplicate, min_age);
+	return a ? std::optional<std::uint32_t>(a->chunk) : std::nullopt;
+}
+
+std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bool allow_duplicate, double min_age)
 {
 	if (!peer_live(peer))
 		return std::nullopt;
@@ -48,20 +82,31 @@ std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow
 			continue;
 		queued_count_--;
 		states_[chunk] = State::InFlight;
-		flights_[chunk].push_back({peer, now});
-		peers_[peer].in_flight++;
-		return chunk;
+		return start_copy(chunk, peer, now);
 	}
 	if (!allow_duplicate || !endgame())
 		return std::nullopt;
-	// Endgame: duplicate the request that has waited longest, so a slow or
-	// stuck peer does not hold back the end of the file.
+	auto chunk = pick_copy(peer, now, min_age);
+	if (!chunk)
+		return std::nullopt;
+	duplicates_++;
+	return start_copy(*chunk, peer, now);
+}
+
+// Endgame: duplicate the request that has waited longest, so a slow or
+// stuck peer does not hold back the end of the file.
+std::optional<std::uint32_t> ChunkPlan::pick_copy(PeerId peer, double now, double min_age) const
+{
 	std::optional<std::uint32_t> best;
 	double best_started = 0;
+	bool can_buffer = budget_left();
 	for (auto& [chunk, list] : flights_) {
 		if (list.size() >= max_copies_)
 			continue;
 		if (std::any_of(list.begin(), list.end(), [&](const Copy& c) { return c.peer == peer; }))
+			continue;
+		// A copy beside a writer is buffered, and needs the budget.
+		if (!can_buffer && has_writer(chunk))
 			continue;
 		double oldest = list.front().started;
 		for (auto& c : list)
@@ -73,12 +118,49 @@ std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow
 			best_started = oldest;
 		}
 	}
-	if (best) {
-		flights_[*best].push_back({peer, now});
-		peers_[peer].in_flight++;
-		duplicates_++;
-	}
 	return best;
+}
+
+ChunkPlan::Assignment ChunkPlan::start_copy(std::uint32_t chunk, PeerId peer, double now)
+{
+	Mode mode = has_writer(chunk) ? Mode::Buffer : Mode::Write;
+	if (mode == Mode::Buffer) {
+		buffered_++;
+		if (budget_)
+			budget_->free--;
+	}
+	flights_[chunk].push_back({peer, now, mode});
+	peers_[peer].in_flight++;
+	return {chunk, mode};
+}
+
+void ChunkPlan::end_copy(const Copy& c)
+{
+	peers_[c.peer].in_flight--;
+	if (c.mode == Mode::Buffer) {
+		buffered_--;
+		if (budget_)
+			budget_->free++;
+	}
+}
+
+void ChunkPlan::received(PeerId peer, std::uint32_t chunk, double now)
+{
+	auto it = flights_.find(chunk);
+	if (it == flights_.end())
+		return;
+	for (auto& c : it->second) {
+		if (c.peer == peer) {
+			double seconds = now - c.started;
+			chunk_seconds_ = chunk_seconds_ == 0 ? seconds : 0.8 * chunk_seconds_ + 0.2 * seconds;
+			return;
+		}
+	}
+}
+
+double ChunkPlan::min_copy_age() const
+{
+	return std::max(kMinCopyAge, kCopyAgeFactor * chunk_seconds_);
 }
 
 void ChunkPlan::remove_copy(std::uint32_t chunk, PeerId peer)
@@ -90,8 +172,8 @@ void ChunkPlan::remove_copy(std::uint32_t chunk, PeerId peer)
 	auto c = std::find_if(list.begin(), list.end(), [&](const Copy& x) { return x.peer == peer; });
 	if (c == list.end())
 		return;
+	end_copy(*c);
 	list.erase(c);
-	peers_[peer].in_flight--;
 	if (list.empty())
 		flights_.erase(it);
 }
@@ -115,7 +197,7 @@ std::optional<std::vector<ChunkPlan::PeerId>> ChunkPlan::verified(PeerId peer, s
 		return std::nullopt;
 	std::vector<PeerId> others;
 	for (auto& c : list) {
-		peers_[c.peer].in_flight--;
+		end_copy(c);
 		if (c.peer != peer)
 			others.push_back(c.peer);
 	}
