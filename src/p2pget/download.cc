@@ -233,21 +233,29 @@ void Download::on_chunk_buffered(PeerFetch& p, std::uint32_t chunk, const std::v
 			bad_peer(p, "sent a chunk that does not match its hash");
 		return;
 	}
-	auto others = plan_->verified(p.id(), chunk);
+	if (settle(p.id(), chunk, &bytes))
+		check_progress();
+}
+
+// Verified: the other copies stop (a writer among them before the buffered
+// bytes take its place), the sidecar records the chunk, and it counts.
+bool Download::settle(ChunkPlan::PeerId winner, std::uint32_t chunk, const std::vector<std::byte>* buffered)
+{
+	auto others = plan_->verified(winner, chunk);
 	if (!others)
-		return;
-	// The copy being written to disk (if any) lost: stop it, then put the
-	// verified bytes in its place.
+		return false;
 	for (auto o : *others)
 		if (auto* q = peer(o))
 			q->discard(chunk);
-	if (!write_chunk_bytes(bytes.data(), bytes.size(), chunk_offset(chunk)))
-		return;
-	engine_.count("endgame_wins");
+	if (buffered) {
+		if (!write_chunk_bytes(buffered->data(), buffered->size(), chunk_offset(chunk)))
+			return false;
+		engine_.count("endgame_wins");
+	}
 	if (!record_verified(chunk))
-		return;
+		return false;
 	done_bytes_ += chunk_length(chunk);
-	check_progress();
+	return true;
 }
 
 void Download::on_verified(const VerifyResult& r)
@@ -285,16 +293,8 @@ void Download::on_verified(const VerifyResult& r)
 		pump();
 		return;
 	}
-	auto others = plan_->verified(r.peer, r.chunk);
-	if (!others)
-		return;
-	for (auto o : *others)
-		if (auto* q = peer(o))
-			q->discard(r.chunk);
-	if (!record_verified(r.chunk))
-		return;
-	done_bytes_ += chunk_length(r.chunk);
-	pump();
+	if (settle(r.peer, r.chunk, nullptr))
+		pump();
 }
 
 bool Download::record_verified(std::uint32_t chunk)

@@ -80,6 +80,9 @@ private:
 	void check_progress();
 	void succeed();
 	void fail(FileResult::Status status, const std::string& error);
+	// The one path of a chunk verified from a peer; false if stale or the
+	// download failed.
+	bool settle(ChunkPlan::PeerId winner, std::uint32_t chunk, const std::vector<std::byte>* buffered);
 	// Writes the chunk's mark in the sidecar, or fails the download.
 	bool record_verified(std::uint32_t chunk);
 	void close_peers();
