@@ -1,28 +1,155 @@
 // The chunk plan: see chunk-plan.h.
+//
+// Every queued chunk is in levels_[avail_[chunk]] (by rank), and those put
+// back are in front_ too, newest first. Complete holders count the same for
+// every chunk, so availability is ordered by avail_ (partial holders) alone
+// and a complete holder coming or going changes no level.
 #include "chunk-plan.h"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 namespace p2pget {
 
-ChunkPlan::ChunkPlan(std::uint32_t chunk_count, std::uint32_t max_copies)
-	: states_(chunk_count, State::Queued), max_copies_(std::max<std::uint32_t>(1, max_copies)),
+// SplitMix64: a small, fast, well-mixed generator; the same sequence for a
+// seed on every platform (std::shuffle's algorithm is not specified).
+static std::uint64_t splitmix64(std::uint64_t& state)
+{
+	std::uint64_t z = (state += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+ChunkPlan::ChunkPlan(std::uint32_t chunk_count, std::uint32_t max_copies, DupBudget* budget,
+                     std::optional<std::uint64_t> seed)
+	: states_(chunk_count, State::Queued), rank_(chunk_count), chunk_at_(chunk_count), avail_(chunk_count, 0),
+	  stamp_(chunk_count, 0), max_copies_(std::max<std::uint32_t>(1, max_copies)), budget_(budget),
 	  queued_count_(chunk_count)
 {
-	for (std::uint32_t i = 0; i < chunk_count; i++)
-		queue_.push_back(i);
+	std::iota(chunk_at_.begin(), chunk_at_.end(), 0u);
+	if (seed) {
+		std::uint64_t state = *seed;
+		for (std::uint32_t i = chunk_count; i > 1; i--)
+			std::swap(chunk_at_[i - 1], chunk_at_[splitmix64(state) % i]);
+	}
+	for (std::uint32_t r = 0; r < chunk_count; r++)
+		rank_[chunk_at_[r]] = r;
+	levels_.emplace_back(chunk_count, true);
+}
+
+ChunkPlan::~ChunkPlan()
+{
+	for (auto& [chunk, list] : flights_)
+		for (auto& c : list)
+			if (c.mode == Mode::Buffer && budget_)
+				budget_->free++;
 }
 
 ChunkPlan::PeerId ChunkPlan::add_peer()
 {
 	peers_.push_back(Peer{});
+	complete_live_++;
 	return peers_.size() - 1;
+}
+
+ChunkPlan::PeerId ChunkPlan::add_peer(const std::vector<bool>& have)
+{
+	if (have.size() != states_.size())
+		throw std::invalid_argument("ChunkPlan::add_peer: bitfield of the wrong size");
+	if (std::all_of(have.begin(), have.end(), [](bool b) { return b; }))
+		return add_peer();
+	Peer p;
+	p.complete = false;
+	p.have = ChunkSet(chunk_count());
+	peers_.push_back(std::move(p));
+	for (std::uint32_t c = 0; c < have.size(); c++)
+		if (have[c])
+			learn(peers_.back(), c);
+	return peers_.size() - 1;
+}
+
+void ChunkPlan::peer_has(PeerId peer, std::uint32_t chunk)
+{
+	if (chunk >= chunk_count())
+		throw std::out_of_range("ChunkPlan::peer_has: no such chunk");
+	if (peer_live(peer) && !peers_[peer].complete)
+		learn(peers_[peer], chunk);
+}
+
+void ChunkPlan::learn(Peer& p, std::uint32_t chunk)
+{
+	if (p.have.contains(rank_[chunk]))
+		return;
+	p.have.insert(rank_[chunk]);
+	shift(chunk, +1);
+	if (p.have.size() == chunk_count())
+		promote(p);
+}
+
+// A partial holder that has every chunk now counts as complete: the fast
+// path for next(), and no bitfield to keep.
+void ChunkPlan::promote(Peer& p)
+{
+	p.have.for_each([&](std::uint32_t r) { shift(chunk_at_[r], -1); });
+	p.have = ChunkSet();
+	p.complete = true;
+	complete_live_++;
+}
+
+// `chunk` has `by` more live partial holders; a queued chunk changes level.
+void ChunkPlan::shift(std::uint32_t chunk, int by)
+{
+	bool queued = states_[chunk] == State::Queued;
+	if (queued)
+		levels_[avail_[chunk]].erase(rank_[chunk]);
+	avail_[chunk] = static_cast<std::uint32_t>(static_cast<int>(avail_[chunk]) + by);
+	if (queued)
+		level(avail_[chunk]).insert(rank_[chunk]);
+}
+
+ChunkSet& ChunkPlan::level(std::uint32_t avail)
+{
+	if (levels_.size() <= avail)
+		levels_.resize(avail + 1, ChunkSet(chunk_count()));
+	return levels_[avail];
+}
+
+void ChunkPlan::enqueue(std::uint32_t chunk, bool front)
+{
+	states_[chunk] = State::Queued;
+	level(avail_[chunk]).insert(rank_[chunk]);
+	queued_count_++;
+	if (front) {
+		stamp_[chunk] = ++next_stamp_;
+		front_.emplace(stamp_[chunk], chunk);
+	}
+}
+
+void ChunkPlan::dequeue(std::uint32_t chunk)
+{
+	levels_[avail_[chunk]].erase(rank_[chunk]);
+	queued_count_--;
+	if (stamp_[chunk] != 0) {
+		front_.erase(stamp_[chunk]);
+		stamp_[chunk] = 0;
+	}
 }
 
 std::size_t ChunkPlan::live_peers() const
 {
 	return static_cast<std::size_t>(std::count_if(peers_.begin(), peers_.end(), [](const Peer& p) { return p.live; }));
+}
+
+std::uint32_t ChunkPlan::unavailable() const
+{
+	return complete_live_ > 0 ? 0 : levels_[0].size();
+}
+
+bool ChunkPlan::holds(PeerId peer, std::uint32_t chunk) const
+{
+	return peer_live(peer) && (peers_[peer].complete || peers_[peer].have.contains(rank_.at(chunk)));
 }
 
 std::uint32_t ChunkPlan::in_flight(PeerId peer) const
@@ -36,32 +163,89 @@ std::size_t ChunkPlan::copies(std::uint32_t chunk) const
 	return it == flights_.end() ? 0 : it->second.size();
 }
 
+bool ChunkPlan::writing(PeerId peer, std::uint32_t chunk) const
+{
+	auto it = flights_.find(chunk);
+	if (it == flights_.end())
+		return false;
+	auto& list = it->second;
+	return std::any_of(list.begin(), list.end(), [&](const Copy& c) { return c.peer == peer && c.mode == Mode::Write; });
+}
+
+bool ChunkPlan::has_writer(std::uint32_t chunk) const
+{
+	auto it = flights_.find(chunk);
+	return it != flights_.end() &&
+	       std::any_of(it->second.begin(), it->second.end(), [](const Copy& c) { return c.mode == Mode::Write; });
+}
+
+std::optional<ChunkPlan::Assignment> ChunkPlan::assign(PeerId peer, double now, bool idle)
+{
+	return take(peer, now, idle, min_copy_age());
+}
+
 std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow_duplicate, double min_age)
+{
+	auto a = take(peer, now, allow_duplicate, min_age);
+	return a ? std::optional<std::uint32_t>(a->chunk) : std::nullopt;
+}
+
+std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bool allow_duplicate, double min_age)
 {
 	if (!peer_live(peer))
 		return std::nullopt;
-	while (!queue_.empty()) {
-		std::uint32_t chunk = queue_.front();
-		queue_.pop_front();
-		// Entries of held or re-queued chunks may be stale; skip them.
-		if (states_[chunk] != State::Queued)
-			continue;
-		queued_count_--;
-		states_[chunk] = State::InFlight;
-		flights_[chunk].push_back({peer, now});
-		peers_[peer].in_flight++;
-		return chunk;
+	if (auto chunk = pick_queued(peers_[peer])) {
+		dequeue(*chunk);
+		states_[*chunk] = State::InFlight;
+		return start_copy(*chunk, peer, now);
 	}
 	if (!allow_duplicate || !endgame())
 		return std::nullopt;
-	// Endgame: duplicate the request that has waited longest, so a slow or
-	// stuck peer does not hold back the end of the file.
+	auto chunk = pick_copy(peer, now, min_age);
+	if (!chunk)
+		return std::nullopt;
+	duplicates_++;
+	return start_copy(*chunk, peer, now);
+}
+
+// The lowest level with a chunk `p` has; in it, the newest put back, else
+// the lowest rank.
+std::optional<std::uint32_t> ChunkPlan::pick_queued(const Peer& p) const
+{
+	std::optional<std::uint32_t> best;
+	std::size_t best_level = levels_.size();
+	for (auto& [stamp, chunk] : front_) {
+		if (avail_[chunk] < best_level && (p.complete || p.have.contains(rank_[chunk]))) {
+			best = chunk;
+			best_level = avail_[chunk];
+			if (best_level == 0)
+				break;
+		}
+	}
+	for (std::size_t a = 0; a < best_level; a++) {
+		const ChunkSet& level = levels_[a];
+		if (level.empty())
+			continue;
+		if (auto r = p.complete ? level.first() : level.first_in(p.have))
+			return chunk_at_[*r];
+	}
+	return best;
+}
+
+// Endgame: duplicate the request that has waited longest, so a slow or
+// stuck peer does not hold back the end of the file.
+std::optional<std::uint32_t> ChunkPlan::pick_copy(PeerId peer, double now, double min_age) const
+{
 	std::optional<std::uint32_t> best;
 	double best_started = 0;
+	bool can_buffer = budget_left();
 	for (auto& [chunk, list] : flights_) {
-		if (list.size() >= max_copies_)
+		if (list.size() >= max_copies_ || !holds(peer, chunk))
 			continue;
 		if (std::any_of(list.begin(), list.end(), [&](const Copy& c) { return c.peer == peer; }))
+			continue;
+		// A copy beside a writer is buffered, and needs the budget.
+		if (!can_buffer && has_writer(chunk))
 			continue;
 		double oldest = list.front().started;
 		for (auto& c : list)
@@ -73,12 +257,49 @@ std::optional<std::uint32_t> ChunkPlan::next(PeerId peer, double now, bool allow
 			best_started = oldest;
 		}
 	}
-	if (best) {
-		flights_[*best].push_back({peer, now});
-		peers_[peer].in_flight++;
-		duplicates_++;
-	}
 	return best;
+}
+
+ChunkPlan::Assignment ChunkPlan::start_copy(std::uint32_t chunk, PeerId peer, double now)
+{
+	Mode mode = has_writer(chunk) ? Mode::Buffer : Mode::Write;
+	if (mode == Mode::Buffer) {
+		buffered_++;
+		if (budget_)
+			budget_->free--;
+	}
+	flights_[chunk].push_back({peer, now, mode});
+	peers_[peer].in_flight++;
+	return {chunk, mode};
+}
+
+void ChunkPlan::end_copy(const Copy& c)
+{
+	peers_[c.peer].in_flight--;
+	if (c.mode == Mode::Buffer) {
+		buffered_--;
+		if (budget_)
+			budget_->free++;
+	}
+}
+
+void ChunkPlan::received(PeerId peer, std::uint32_t chunk, double now)
+{
+	auto it = flights_.find(chunk);
+	if (it == flights_.end())
+		return;
+	for (auto& c : it->second) {
+		if (c.peer == peer) {
+			double seconds = now - c.started;
+			chunk_seconds_ = chunk_seconds_ == 0 ? seconds : 0.8 * chunk_seconds_ + 0.2 * seconds;
+			return;
+		}
+	}
+}
+
+double ChunkPlan::min_copy_age() const
+{
+	return std::max(kMinCopyAge, kCopyAgeFactor * chunk_seconds_);
 }
 
 void ChunkPlan::remove_copy(std::uint32_t chunk, PeerId peer)
@@ -90,8 +311,8 @@ void ChunkPlan::remove_copy(std::uint32_t chunk, PeerId peer)
 	auto c = std::find_if(list.begin(), list.end(), [&](const Copy& x) { return x.peer == peer; });
 	if (c == list.end())
 		return;
+	end_copy(*c);
 	list.erase(c);
-	peers_[peer].in_flight--;
 	if (list.empty())
 		flights_.erase(it);
 }
@@ -99,9 +320,7 @@ void ChunkPlan::remove_copy(std::uint32_t chunk, PeerId peer)
 void ChunkPlan::requeue(std::uint32_t chunk)
 {
 	// Front of the queue: a chunk that failed once is now the oldest work.
-	states_[chunk] = State::Queued;
-	queued_count_++;
-	queue_.push_front(chunk);
+	enqueue(chunk, true);
 	retries_++;
 }
 
@@ -115,7 +334,7 @@ std::optional<std::vector<ChunkPlan::PeerId>> ChunkPlan::verified(PeerId peer, s
 		return std::nullopt;
 	std::vector<PeerId> others;
 	for (auto& c : list) {
-		peers_[c.peer].in_flight--;
+		end_copy(c);
 		if (c.peer != peer)
 			others.push_back(c.peer);
 	}
@@ -145,7 +364,14 @@ std::vector<std::uint32_t> ChunkPlan::drop_peer(PeerId peer)
 			lost.push_back(chunk);
 	for (auto chunk : lost)
 		failed(peer, chunk);
-	peers_[peer].live = false;
+	Peer& p = peers_[peer];
+	p.live = false;
+	if (p.complete) {
+		complete_live_--;
+	} else {
+		p.have.for_each([&](std::uint32_t r) { shift(chunk_at_[r], -1); });
+		p.have = ChunkSet();
+	}
 	return lost;
 }
 
@@ -153,9 +379,7 @@ void ChunkPlan::hold(std::uint32_t chunk)
 {
 	if (states_.at(chunk) != State::Queued)
 		throw std::logic_error("ChunkPlan::hold: chunk not queued");
-	// Its queue entry stays behind, stale, and next() skips it: erasing
-	// from the middle would make resuming a huge file quadratic.
-	queued_count_--;
+	dequeue(chunk);
 	held_count_++;
 	states_[chunk] = State::Held;
 }
@@ -174,9 +398,7 @@ void ChunkPlan::release(std::uint32_t chunk)
 	if (states_.at(chunk) != State::Held)
 		throw std::logic_error("ChunkPlan::release: chunk not held");
 	held_count_--;
-	states_[chunk] = State::Queued;
-	queued_count_++;
-	queue_.push_front(chunk);
+	enqueue(chunk, true);
 }
 
 } // namespace p2pget

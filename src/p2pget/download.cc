@@ -26,14 +26,7 @@ Download::Download(Engine& engine, std::size_t id, std::string name) : engine_(e
 	endgame_timer_.reset(evtimer_new(engine_.base(), endgame_cb, this));
 }
 
-double Download::now() const { return engine_.now(); }
-
 void Download::endgame_cb(evutil_socket_t, short, void* self) { static_cast<Download*>(self)->pump(); }
-
-// A copy is only made of a request that has waited well beyond what a
-// chunk usually takes here, and never sooner than half a second.
-static constexpr double kMinCopyAge = 0.5;
-static constexpr double kCopyAgeFactor = 3.0;
 
 Download::~Download() = default;
 
@@ -111,8 +104,7 @@ void Download::start(const p2p::LookupReply& reply)
 		auto addr = p2p::to_sockaddr(holder.host, holder.port);
 		ChunkPlan::PeerId id = peers_.size();
 		peers_.push_back(std::make_unique<PeerFetch>(engine_.base(), *this, id, addr, engine_.options().timeout,
-		                                             engine_.dup_budget(), engine_.secret(),
-		                                             engine_.peer_buffers()));
+		                                             engine_.secret(), engine_.peer_buffers()));
 	}
 }
 
@@ -188,7 +180,7 @@ void Download::manifest_complete()
 	}
 	file_ = std::move(pf);
 	manifest_ready_ = true;
-	plan_.emplace(p2p::chunk_count(result_.size, chunk_size_));
+	plan_.emplace(p2p::chunk_count(result_.size, chunk_size_), 2, &engine_.dup_budget());
 	for (std::size_t i = 0; i < peers_.size(); i++)
 		plan_->add_peer();
 	for (std::size_t i = 0; i < peers_.size(); i++)
@@ -224,11 +216,11 @@ void Download::on_bytes(std::size_t n)
 	engine_.on_bytes(n);
 }
 
-void Download::on_chunk_written(PeerFetch& p, std::uint32_t chunk, double seconds)
+void Download::on_chunk_written(PeerFetch& p, std::uint32_t chunk)
 {
 	if (finished())
 		return;
-	chunk_seconds_ = chunk_seconds_ == 0 ? seconds : 0.8 * chunk_seconds_ + 0.2 * seconds;
+	plan_->received(p.id(), chunk, engine_.now());
 	engine_.pool().submit({file_, chunk_offset(chunk), chunk_length(chunk), chunk_hashes_[chunk], id_, chunk, p.id()});
 }
 
@@ -241,22 +233,29 @@ void Download::on_chunk_buffered(PeerFetch& p, std::uint32_t chunk, const std::v
 			bad_peer(p, "sent a chunk that does not match its hash");
 		return;
 	}
-	auto others = plan_->verified(p.id(), chunk);
+	if (settle(p.id(), chunk, &bytes))
+		check_progress();
+}
+
+// Verified: the other copies stop (a writer among them before the buffered
+// bytes take its place), the sidecar records the chunk, and it counts.
+bool Download::settle(ChunkPlan::PeerId winner, std::uint32_t chunk, const std::vector<std::byte>* buffered)
+{
+	auto others = plan_->verified(winner, chunk);
 	if (!others)
-		return;
-	// The copy being written to disk (if any) lost: stop it, then put the
-	// verified bytes in its place.
+		return false;
 	for (auto o : *others)
 		if (auto* q = peer(o))
 			q->discard(chunk);
-	writers_.erase(chunk);
-	if (!write_chunk_bytes(bytes.data(), bytes.size(), chunk_offset(chunk)))
-		return;
-	engine_.count("endgame_wins");
+	if (buffered) {
+		if (!write_chunk_bytes(buffered->data(), buffered->size(), chunk_offset(chunk)))
+			return false;
+		engine_.count("endgame_wins");
+	}
 	if (!record_verified(chunk))
-		return;
+		return false;
 	done_bytes_ += chunk_length(chunk);
-	check_progress();
+	return true;
 }
 
 void Download::on_verified(const VerifyResult& r)
@@ -283,32 +282,19 @@ void Download::on_verified(const VerifyResult& r)
 		pump();
 		return;
 	}
-	auto w = writers_.find(r.chunk);
-	bool current = w != writers_.end() && w->second == r.peer;
 	if (!r.ok) {
 		// Stale verdicts (the chunk was re-queued or won elsewhere since)
 		// say nothing about the peer.
-		if (!current || plan_->is_done(r.chunk))
+		if (!plan_->writing(r.peer, r.chunk))
 			return;
-		writers_.erase(w);
 		plan_->failed(r.peer, r.chunk);
 		if (auto* p = peer(r.peer); p && plan_->peer_live(r.peer))
 			bad_peer(*p, "sent a chunk that does not match its hash");
 		pump();
 		return;
 	}
-	auto others = plan_->verified(r.peer, r.chunk);
-	if (!others)
-		return;
-	if (current)
-		writers_.erase(w);
-	for (auto o : *others)
-		if (auto* q = peer(o))
-			q->discard(r.chunk);
-	if (!record_verified(r.chunk))
-		return;
-	done_bytes_ += chunk_length(r.chunk);
-	pump();
+	if (settle(r.peer, r.chunk, nullptr))
+		pump();
 }
 
 bool Download::record_verified(std::uint32_t chunk)
@@ -333,13 +319,8 @@ void Download::on_peer_closed(PeerFetch& p, const std::string& reason, bool bad_
 	}
 	last_peer_error_ = p.label() + ": " + reason;
 	engine_.count("peers_dropped");
-	if (plan_) {
-		for (auto chunk : plan_->drop_peer(p.id())) {
-			auto w = writers_.find(chunk);
-			if (w != writers_.end() && w->second == p.id())
-				writers_.erase(w);
-		}
-	}
+	if (plan_)
+		plan_->drop_peer(p.id());
 	if (!manifest_ready_) {
 		ask_manifest();
 		bool any = std::any_of(peers_.begin(), peers_.end(), [](auto& q) { return !q->closed(); });
@@ -358,30 +339,24 @@ void Download::pump()
 	if (finished() || !plan_)
 		return;
 	double now = engine_.now();
-	auto& budget = engine_.dup_budget();
-	double min_age = std::max(kMinCopyAge, kCopyAgeFactor * chunk_seconds_);
 	bool waiting = false; // an idle peer found nothing old enough to copy
 	for (std::size_t depth = 1; depth <= engine_.options().depth; depth++) {
 		for (auto& p : peers_) {
 			if (!p->connected() || !plan_->peer_live(p->id()) || p->in_flight() >= depth)
 				continue;
-			// Endgame copies only from a peer with nothing else to do: a
-			// busy one would just queue the copy behind its own work.
 			bool idle = p->in_flight() == 0;
-			auto chunk = plan_->next(p->id(), now, budget.free > 0 && idle, min_age);
-			if (!chunk) {
+			auto a = plan_->assign(p->id(), now, idle);
+			if (!a) {
 				waiting = waiting || (idle && plan_->endgame());
 				continue;
 			}
 			auto mode = PeerFetch::Mode::Write;
-			if (writers_.count(*chunk)) {
+			if (a->mode == ChunkPlan::Mode::Buffer) {
 				mode = PeerFetch::Mode::Buffer;
-				budget.free--;
 				engine_.count("endgame_requests");
-			} else {
-				writers_[*chunk] = p->id();
 			}
-			p->request_chunk(result_.name, result_.hash, *chunk, chunk_offset(*chunk), chunk_length(*chunk), mode);
+			p->request_chunk(result_.name, result_.hash, a->chunk, chunk_offset(a->chunk), chunk_length(a->chunk),
+			                 mode);
 		}
 	}
 	if (waiting && !evtimer_pending(endgame_timer_.get(), nullptr)) {
@@ -408,9 +383,13 @@ void Download::check_progress()
 void Download::close_peers()
 {
 	evtimer_del(endgame_timer_.get());
-	for (auto& p : peers_)
+	for (auto& p : peers_) {
 		if (!p->closed())
 			p->close("download over");
+		// Its copies end here: their budget goes back to the other downloads.
+		if (plan_)
+			plan_->drop_peer(p->id());
+	}
 }
 
 void Download::succeed()

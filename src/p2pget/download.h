@@ -14,7 +14,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace p2pget {
@@ -59,8 +58,7 @@ public:
 	bool write_chunk_bytes(const void* data, std::size_t len, std::uint64_t offset);
 	int file_fd() const { return file_->fd(); }
 	void on_bytes(std::size_t n);
-	void on_chunk_written(PeerFetch& peer, std::uint32_t chunk, double seconds);
-	double now() const;
+	void on_chunk_written(PeerFetch& peer, std::uint32_t chunk);
 	void on_chunk_buffered(PeerFetch& peer, std::uint32_t chunk, const std::vector<std::byte>& bytes);
 	void pump();
 
@@ -82,6 +80,9 @@ private:
 	void check_progress();
 	void succeed();
 	void fail(FileResult::Status status, const std::string& error);
+	// The one path of a chunk verified from a peer; false if stale or the
+	// download failed.
+	bool settle(ChunkPlan::PeerId winner, std::uint32_t chunk, const std::vector<std::byte>* buffered);
 	// Writes the chunk's mark in the sidecar, or fails the download.
 	bool record_verified(std::uint32_t chunk);
 	void close_peers();
@@ -102,10 +103,8 @@ private:
 	std::uint64_t done_bytes_ = 0;
 	std::size_t local_checks_ = 0; // resume checks on the hash pool
 	std::optional<ChunkPlan> plan_;
-	std::unordered_map<std::uint32_t, ChunkPlan::PeerId> writers_;
 	std::shared_ptr<PartialFile> file_;
 	std::vector<std::unique_ptr<PeerFetch>> peers_; // index = plan PeerId
-	double chunk_seconds_ = 0; // moving average, request sent -> last byte
 	p2p::EventPtr endgame_timer_; // re-plans while copies wait for min age
 };
 

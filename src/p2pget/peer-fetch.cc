@@ -19,8 +19,8 @@ namespace p2pget {
 static constexpr std::uint32_t kBodyLowWater = 256u << 10;
 
 PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr,
-                     double timeout, DupBudget& budget, const p2p::SecretKey* secret, PeerBuffers& buffers)
-	: owner_(owner), id_(id), label_(p2p::format_endpoint(addr.get())), timeout_(timeout), budget_(budget)
+                     double timeout, const p2p::SecretKey* secret, PeerBuffers& buffers)
+	: owner_(owner), id_(id), label_(p2p::format_endpoint(addr.get())), timeout_(timeout)
 {
 	timer_.reset(evtimer_new(base, timer_cb, this));
 	PeerConn::Callbacks cb;
@@ -36,21 +36,6 @@ PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, co
 	// The connect gets the same time as a request.
 	timeval tv = p2p::to_timeval(timeout_);
 	evtimer_add(timer_.get(), &tv);
-}
-
-PeerFetch::~PeerFetch()
-{
-	for (auto& r : requests_)
-		release(r);
-}
-
-void PeerFetch::release(Request& r)
-{
-	if (r.budgeted) {
-		budget_.free++;
-		r.budgeted = false;
-		r.buf = {};
-	}
 }
 
 void PeerFetch::timer_cb(evutil_socket_t, short, void* self) { static_cast<PeerFetch*>(self)->on_timer(); }
@@ -101,8 +86,6 @@ void PeerFetch::close(const std::string& reason)
 void PeerFetch::on_close(const std::string& reason)
 {
 	evtimer_del(timer_.get());
-	for (auto& r : requests_)
-		release(r);
 	requests_.clear();
 	// A peer failing the MAC check is a bad peer: dropped for the file.
 	owner_.on_peer_closed(*this, reason, bad_ || conn_->bad_auth());
@@ -128,8 +111,6 @@ void PeerFetch::request_chunk(const std::string& name, const p2p::Hash& content,
 	r.offset = offset;
 	r.length = length;
 	r.mode = mode;
-	r.budgeted = mode == Mode::Buffer;
-	r.sent = owner_.now();
 	requests_.push_back(std::move(r));
 	if (requests_.size() == 1)
 		arm_timer();
@@ -141,7 +122,7 @@ void PeerFetch::discard(std::uint32_t chunk)
 	for (auto& r : requests_) {
 		if (!r.manifest && r.chunk == chunk && r.mode != Mode::Discard) {
 			r.mode = Mode::Discard;
-			release(r);
+			r.buf = {};
 		}
 	}
 }
@@ -250,7 +231,7 @@ void PeerFetch::finish_head()
 	arm_timer();
 	switch (r.mode) {
 	case Mode::Write:
-		owner_.on_chunk_written(*this, r.chunk, owner_.now() - r.sent);
+		owner_.on_chunk_written(*this, r.chunk);
 		break;
 	case Mode::Buffer:
 		owner_.on_chunk_buffered(*this, r.chunk, r.buf);
@@ -258,7 +239,6 @@ void PeerFetch::finish_head()
 	case Mode::Discard:
 		break;
 	}
-	release(r);
 	if (!closed())
 		owner_.pump();
 }

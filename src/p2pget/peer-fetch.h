@@ -21,30 +21,22 @@ namespace p2pget {
 
 class Download;
 
-// How many endgame duplicates may be held in memory at once, process wide.
-struct DupBudget {
-	int free = 4;
-};
-
 class PeerFetch {
 public:
 	// Write: bytes go to the partial file, then a hashing job checks them.
-	// Buffer: an endgame duplicate, held in memory and hashed there, so two
-	// peers never write one chunk's bytes at the same time.
-	// Discard: another copy already won; read and drop.
+	// Buffer: an endgame duplicate, held in memory and hashed there (the
+	// plan chose the mode: ChunkPlan::Mode). Discard: another copy already
+	// won; read and drop.
 	enum class Mode { Write, Buffer, Discard };
 
 	// `secret`: the closed cluster's key, or nullptr. `buffers`: the
 	// Engine's, lent to the connection.
 	PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr, double timeout,
-	          DupBudget& budget, const p2p::SecretKey* secret, PeerBuffers& buffers);
+	          const p2p::SecretKey* secret, PeerBuffers& buffers);
 	PeerFetch(const PeerFetch&) = delete;
 	PeerFetch& operator=(const PeerFetch&) = delete;
-	~PeerFetch();
 
 	void request_manifest(const std::string& name, std::uint32_t first_chunk);
-	// For Buffer the caller has taken one unit of the budget; it is given
-	// back when the request ends, however it ends.
 	void request_chunk(const std::string& name, const p2p::Hash& content, std::uint32_t chunk, std::uint64_t offset,
 	                   std::uint32_t length, Mode mode);
 	// A copy from elsewhere won: drop whatever of `chunk` is still coming.
@@ -66,9 +58,7 @@ private:
 		std::uint64_t offset = 0;
 		std::uint32_t length = 0;
 		Mode mode = Mode::Write;
-		bool budgeted = false;
 		bool header_seen = false;
-		double sent = 0; // when the request went out
 		std::uint32_t got = 0;
 		std::vector<std::byte> buf;
 	};
@@ -84,14 +74,12 @@ private:
 	void on_close(const std::string& reason);
 	void arm_timer();
 	void finish_head();
-	void release(Request& r);
 	void set_low_water(std::uint32_t bytes);
 
 	Download& owner_;
 	ChunkPlan::PeerId id_;
 	std::string label_;
 	double timeout_;
-	DupBudget& budget_;
 	bool connected_ = false;
 	bool bad_ = false;
 	std::uint32_t next_id_ = 1;
