@@ -11,6 +11,8 @@
 CXX      ?= g++
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+# systemd's own search path has a directory under /usr/local too.
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 SANITIZE ?=
 
 WARN     := -Wall -Wextra -Wpedantic -Werror
@@ -88,7 +90,7 @@ TOOL_BIN := $(TOOL_SRC:tools/%.cc=$(BUILD)/tools/%)
 
 ALL_OBJ := $(COMMON_OBJ) $(SERVE_OBJ) $(foreach p,$(PROGS),$($(p)_OBJ)) $(UNIT_OBJ) $(INTEG_OBJ) $(CATCH_MAIN)
 
-.PHONY: all deps test unit integration demo bench bench-index bench-peer fuzz install clean FORCE
+.PHONY: all deps lint test unit integration demo bench bench-index bench-peer fuzz install clean FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(TOOL_BIN)
@@ -137,6 +139,9 @@ $(UNIT_BIN): $(UNIT_LINK) $(BUILD)/unit-tests.inputs
 $(INTEG_BIN): $(INTEG_LINK) $(BUILD)/integration-tests.inputs
 	$(CXX) $(LDFLAGS) -o $@ $(INTEG_LINK) $(PKG_LIBS) $(LDLIBS)
 
+lint: | $(DEPS_STEP)
+	tools/lint.sh
+
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
@@ -145,8 +150,10 @@ integration: $(INTEG_BIN) $(BINS) $(TOOL_BIN)
 	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
 	  P2P_SANITIZED=$(SANITIZE) $(INTEG_BIN)
 
-# Unit tests first, then the integration tests, never interleaved.
+# The lint (man pages under groff -ww, functions under 60 lines), then the
+# unit tests, then the integration tests, never interleaved.
 test: $(UNIT_BIN) $(INTEG_BIN) $(BINS) $(TOOL_BIN)
+	tools/lint.sh
 	$(UNIT_BIN)
 	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
 	  P2P_SANITIZED=$(SANITIZE) $(INTEG_BIN)
@@ -173,6 +180,11 @@ install: all
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in tools/systemd/*.service; do \
+	  sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@UNITDIR@|$(UNITDIR)|g' "$$u" \
+	    > $(DESTDIR)$(UNITDIR)/$$(basename "$$u") && chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename "$$u"); \
+	done
 
 clean:
 	rm -rf build build-san $(PROGS:%=./%)
