@@ -148,8 +148,6 @@ void ShareKeeper::consider(const std::string& name, const FileStat& st)
 			hashing_.erase(in); // back to what we have: drop the newer job
 		return;
 	}
-	if (being_written(name))
-		return;
 	if (in != hashing_.end() && in->second.st == st)
 		return; // already being hashed in this version
 	if (auto c = cache_.lookup(name, st)) {
@@ -162,6 +160,10 @@ void ShareKeeper::consider(const std::string& name, const FileStat& st)
 		changed();
 		return;
 	}
+	// Asked only before hashing: a cached hash still matches the bytes,
+	// whoever has the file open.
+	if (being_written(name))
+		return;
 	hashing_[name] = {pool_->submit(name, st), st};
 }
 
