@@ -47,7 +47,7 @@ IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_
 	  last_frame_(server.now()), fd_(fd),
 	  outq_(evbuffer_new()),
 	  read_ev_(event_new(base, fd, EV_READ | EV_PERSIST, read_cb, this)),
-	  write_ev_(event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, this))
+	  write_ev_(event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, this)), mac_timer_(base, [this] { on_mac_timer(); })
 {
 	if (secret)
 		auth_.emplace(*secret, false); // indexd never opens a connection
@@ -61,7 +61,7 @@ IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_
 IndexSession::~IndexSession()
 {
 	// Events first (event_free deletes them), then the socket they watch.
-	mac_ev_.reset();
+	mac_timer_.stop();
 	write_ev_.reset();
 	read_ev_.reset();
 	evutil_closesocket(fd_);
@@ -233,27 +233,14 @@ void IndexSession::seal(std::size_t start)
 		auth_->append_mac(out_, start);
 }
 
-void IndexSession::mac_cb(evutil_socket_t, short, void* self) { static_cast<IndexSession*>(self)->on_mac_timer(); }
 
 void IndexSession::watch_mac(double now)
 {
-	if (!watch_.mac_since()) {
-		if (mac_armed_)
-			event_del(mac_ev_.get());
-		mac_armed_ = false;
-		return;
-	}
-	if (mac_armed_)
-		return;
-	if (!mac_ev_)
-		mac_ev_.reset(evtimer_new(event_get_base(read_ev_.get()), mac_cb, this));
-	timeval tv = p2p::to_timeval(std::max(watch_.due() - now, 0.0));
-	mac_armed_ = mac_ev_ && evtimer_add(mac_ev_.get(), &tv) == 0;
+	mac_timer_.follow(watch_, now);
 }
 
 void IndexSession::on_mac_timer()
 {
-	mac_armed_ = false;
 	if (closed_ || closing_)
 		return;
 	double now = server_.now();
@@ -426,8 +413,7 @@ void IndexSession::close(const std::string& reason)
 	closed_ = true;
 	event_del(read_ev_.get());
 	event_del(write_ev_.get());
-	if (mac_ev_)
-		event_del(mac_ev_.get());
+	mac_timer_.stop();
 	server_.session_closed(*this, reason);
 }
 

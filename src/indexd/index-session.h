@@ -14,6 +14,7 @@
 #include "p2p/frame-auth.h"
 #include "p2p/frame-step.h"
 #include "p2p/identity.h"
+#include "p2p/mac-timer.h"
 
 #include <cstdint>
 #include <memory>
@@ -71,7 +72,6 @@ public:
 private:
 	static void read_cb(evutil_socket_t, short, void* self);
 	static void write_cb(evutil_socket_t, short what, void* self);
-	static void mac_cb(evutil_socket_t, short, void* self);
 	void on_readable();
 	void on_writable(short what);
 	void process_input();
@@ -126,7 +126,6 @@ private:
 	std::string fail_reason_;
 	p2p::FrameWatch watch_;     // the TTL for a begun frame, and the MAC grace
 	bool awaiting_mac_ = false; // the last step's word
-	bool mac_armed_ = false;
 	double last_frame_ = 0;
 	std::vector<std::byte> out_;            // replies of the current batch
 	std::vector<p2p::PeerHolding> holders_; // reused by every lookup
@@ -138,7 +137,7 @@ private:
 	// before closing fd_).
 	p2p::EventPtr read_ev_;
 	p2p::EventPtr write_ev_;
-	p2p::EventPtr mac_ev_; // made the first time a frame waits for its MAC
+	p2p::MacTimer mac_timer_;
 };
 
 } // namespace indexd

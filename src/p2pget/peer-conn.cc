@@ -29,7 +29,7 @@ constexpr std::size_t kReadBudget = 4u << 20;
 } // namespace
 
 PeerConn::PeerConn(event_base* base, const p2p::SockAddr& addr, PeerBuffers& buffers, Callbacks cb)
-	: cb_(std::move(cb)), buffers_(buffers)
+	: cb_(std::move(cb)), buffers_(buffers), mac_timer_(base, [this] { on_mac_timer(); })
 {
 	fd_ = ::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int err = fd_ < 0 ? errno : 0;
@@ -52,7 +52,7 @@ PeerConn::PeerConn(event_base* base, const p2p::SockAddr& addr, PeerBuffers& buf
 
 PeerConn::~PeerConn()
 {
-	mac_ev_.reset();
+	mac_timer_.stop();
 	read_ev_.reset();
 	write_ev_.reset();
 	if (fd_ >= 0)
@@ -65,8 +65,7 @@ void PeerConn::close(const std::string& reason)
 		return;
 	event_del(read_ev_.get());
 	event_del(write_ev_.get());
-	if (mac_ev_)
-		event_del(mac_ev_.get());
+	mac_timer_.stop();
 	::close(fd_);
 	fd_ = -1;
 	if (cb_.on_close)
@@ -193,7 +192,6 @@ void PeerConn::refuse(const p2p::Refusal& r)
 	}
 }
 
-void PeerConn::mac_cb(evutil_socket_t, short, void* self) { static_cast<PeerConn*>(self)->on_mac_timer(); }
 
 // After a read: starts or stops the MAC grace.
 void PeerConn::watch_mac()
@@ -203,23 +201,11 @@ void PeerConn::watch_mac()
 	double now = monotonic_now();
 	watch_.update(!in_.empty() || raw_left_ > 0, awaiting_mac_, frame_done_, now);
 	frame_done_ = false;
-	if (!watch_.mac_since()) {
-		if (mac_armed_)
-			event_del(mac_ev_.get());
-		mac_armed_ = false;
-		return;
-	}
-	if (mac_armed_)
-		return;
-	if (!mac_ev_)
-		mac_ev_.reset(evtimer_new(event_get_base(read_ev_.get()), mac_cb, this));
-	timeval tv = p2p::to_timeval(std::max(watch_.due() - now, 0.0));
-	mac_armed_ = mac_ev_ && evtimer_add(mac_ev_.get(), &tv) == 0;
+	mac_timer_.follow(watch_, now);
 }
 
 void PeerConn::on_mac_timer()
 {
-	mac_armed_ = false;
 	if (fd_ < 0)
 		return;
 	if (auto v = watch_.verdict(monotonic_now())) {

@@ -18,6 +18,7 @@
 #include "p2p/codec.h"
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
+#include "p2p/mac-timer.h"
 #include "p2p/frame-step.h"
 
 #include <cstddef>
@@ -74,7 +75,6 @@ public:
 private:
 	static void read_cb(evutil_socket_t, short, void* self);
 	static void write_cb(evutil_socket_t, short, void* self);
-	static void mac_cb(evutil_socket_t, short, void* self);
 	void on_readable();
 	void on_writable();
 	bool flush();
@@ -107,13 +107,12 @@ private:
 	p2p::FrameWatch watch_;
 	bool awaiting_mac_ = false; // the last step's word
 	bool frame_done_ = false;   // a frame completed since the last watch_mac
-	bool mac_armed_ = false;
 	std::vector<std::byte> in_;  // bytes of frames not yet decoded
 	std::vector<std::byte> out_; // bytes not yet sent
 	std::size_t out_sent_ = 0;
 	p2p::EventPtr read_ev_;
 	p2p::EventPtr write_ev_;
-	p2p::EventPtr mac_ev_; // made the first time a frame waits for its MAC
+	p2p::MacTimer mac_timer_;
 };
 
 } // namespace p2pget
