@@ -107,9 +107,6 @@ std::string human_bytes(double bytes)
 	return buf;
 }
 
-namespace {
-
-// Columns on a terminal: one per UTF-8 character, near enough for names.
 std::size_t columns(const std::string& s)
 {
 	std::size_t n = 0;
@@ -117,6 +114,8 @@ std::size_t columns(const std::string& s)
 		n += (c & 0xc0) != 0x80;
 	return n;
 }
+
+namespace {
 
 // The first `cols` columns of `s`, never splitting a UTF-8 character.
 std::string first_columns(const std::string& s, std::size_t cols)

@@ -19,6 +19,9 @@ std::string result_json(const FileResult& r);
 std::string list_entry_json(const p2p::ListEntry& e);
 std::string lookup_json(const p2p::LookupReply& r);
 
+// Columns `s` takes on a terminal: one per UTF-8 character, near enough
+// for names.
+std::size_t columns(const std::string& s);
 // "12.3 MiB" and the like.
 std::string human_bytes(double bytes);
 // The progress line (without the leading \r) in fewer than `width`

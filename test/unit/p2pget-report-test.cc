@@ -22,15 +22,15 @@ Progress sample(std::size_t files, std::size_t done)
 	return p;
 }
 
-std::size_t columns(const std::string& s)
-{
-	std::size_t n = 0;
-	for (unsigned char c : s)
-		n += (c & 0xc0) != 0x80;
-	return n;
-}
-
 } // namespace
+
+TEST_CASE("columns: one per UTF-8 character", "[p2pget][report]")
+{
+	CHECK(columns("") == 0);
+	CHECK(columns("abc") == 3);
+	CHECK(columns("ünïcode") == 7);
+	CHECK(columns("こんにちは") == 5);
+}
 
 TEST_CASE("progress line: every field when wide, names the file when several", "[p2pget][report]")
 {
