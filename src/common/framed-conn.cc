@@ -1,6 +1,7 @@
 #include "p2p/framed-conn.h"
 
 #include "p2p/address.h"
+#include "p2p/clock.h"
 #include "p2p/log.h"
 
 #include <event2/util.h>
@@ -13,18 +14,6 @@
 #include <netinet/tcp.h>
 
 namespace p2p {
-namespace {
-
-// The clock libevent's timers run on.
-double monotonic_now()
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-} // namespace
-
 FramedConn::FramedConn(event_base* base, evutil_socket_t fd, Callbacks cb)
 	: cb_(std::move(cb)),
 	  bev_(bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))
@@ -88,7 +77,7 @@ void FramedConn::set_frame_deadline(double seconds)
 {
 	watch_.set_frame_deadline(seconds);
 	if (bev_)
-		arm_watch(monotonic_now());
+		arm_watch(coarse_now());
 }
 
 void FramedConn::set_secret(const SecretKey& key) { auth_.emplace(key, initiator_); }
@@ -99,7 +88,7 @@ void FramedConn::watch(bool frame_completed)
 {
 	if (closed_ || closing_after_flush_)
 		return;
-	double now = monotonic_now();
+	double now = coarse_now();
 	bool pending = evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0 || raw_left_ > 0;
 	watch_.update(pending, awaiting_mac_, frame_completed, now);
 	arm_watch(now);
@@ -129,7 +118,7 @@ void FramedConn::on_watch_timer()
 	armed_for_ = FrameWatch::kNever;
 	if (closed_ || closing_after_flush_)
 		return;
-	double now = monotonic_now();
+	double now = coarse_now();
 	// While we do not read, what is still in the socket is our own doing.
 	if (!(bufferevent_get_enabled(bev_.get()) & EV_READ))
 		watch_.hold(now);

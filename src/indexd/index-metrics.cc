@@ -41,6 +41,9 @@ std::string IndexServer::metrics_text() const
 		else
 			t.counter(name + "_total", c.help, counters_.*c.field);
 	}
+	t.histogram("p2p_index_request_seconds",
+	            "Time from reading a request to handing its reply to the kernel (a batch's requests share it).",
+	            latency_.bounds(), latency_.counts(), latency_.sum());
 	t.gauge("p2p_index_uptime_seconds", "Seconds since indexd started.", now() - started_);
 	return t.text();
 }

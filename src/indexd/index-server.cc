@@ -2,6 +2,7 @@
 #include "index-server.h"
 
 #include "p2p/address.h"
+#include "p2p/clock.h"
 #include "p2p/conn-limit.h"
 #include "p2p/log.h"
 
@@ -84,12 +85,7 @@ IndexServer::IndexServer(event_base* base, IndexStore& store, const Options& opt
 
 IndexServer::~IndexServer() = default;
 
-double IndexServer::now() const
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+double IndexServer::now() const { return p2p::coarse_now(); }
 
 bool IndexServer::start(std::string& error)
 {

@@ -13,6 +13,7 @@
 #include "p2p/identity.h"
 #include "p2p/message.h"
 #include "p2p/metrics-server.h"
+#include "p2p/metrics.h"
 #include "p2p/reaper.h"
 
 #include <memory>
@@ -47,6 +48,9 @@ public:
 	// GET /metrics: the STATS counters and gauges in the Prometheus text
 	// format (index-metrics.cc).
 	std::string metrics_text() const;
+	// Request latency in the server, kept only when metrics are served.
+	bool timing_requests() const { return metrics_ != nullptr; }
+	void requests_took(double seconds, std::uint64_t requests) { latency_.observe(seconds, requests); }
 
 	// Called by sessions.
 	void peer_registered(PeerId id, IndexSession* owner);
@@ -90,6 +94,7 @@ private:
 	p2p::EventPtr sigint_;
 	p2p::EventPtr sigterm_;
 	std::unique_ptr<p2p::MetricsServer> metrics_;
+	p2p::Histogram latency_{{1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1}};
 	p2p::ListenerPtr listener_;
 };
 

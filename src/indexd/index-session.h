@@ -75,6 +75,7 @@ private:
 	void on_readable();
 	void on_writable(short what);
 	void process_input();
+	void process_batch();
 	void arm_write();
 
 	// Handles the whole frames at the start of [p, p+n); returns the bytes used.
@@ -127,6 +128,7 @@ private:
 	p2p::FrameWatch watch_;     // the TTL for a begun frame, and the MAC grace
 	bool awaiting_mac_ = false; // the last step's word
 	double last_frame_ = 0;
+	std::uint64_t handled_ = 0; // frames handled, for the latency histogram
 	std::vector<std::byte> out_;            // replies of the current batch
 	std::vector<p2p::PeerHolding> holders_; // reused by every lookup
 	std::unique_ptr<std::byte[]> in_;       // unread input, at most one largest frame

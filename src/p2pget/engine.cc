@@ -1,6 +1,7 @@
 // The engine's reactor; see engine.h.
 #include "engine.h"
 
+#include "p2p/clock.h"
 #include "p2p/log.h"
 
 #include <cstdarg>
@@ -34,12 +35,7 @@ Engine::~Engine()
 	event_base_loop(base_.get(), EVLOOP_NONBLOCK);
 }
 
-double Engine::now() const
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+double Engine::now() const { return p2p::precise_now(); }
 
 void Engine::note(const char* fmt, ...)
 {

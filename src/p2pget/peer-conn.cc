@@ -1,6 +1,8 @@
 // The peer socket; see peer-conn.h.
 #include "peer-conn.h"
 
+#include "p2p/clock.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -14,14 +16,6 @@
 namespace p2pget {
 
 namespace {
-
-// The clock libevent's timers run on.
-double monotonic_now()
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 // Per wakeup, so one fast peer cannot starve the others.
 constexpr std::size_t kReadBudget = 4u << 20;
@@ -198,7 +192,7 @@ void PeerConn::watch_mac()
 {
 	if (fd_ < 0 || !auth_)
 		return;
-	double now = monotonic_now();
+	double now = p2p::coarse_now();
 	watch_.update(!in_.empty() || raw_left_ > 0, awaiting_mac_, frame_done_, now);
 	frame_done_ = false;
 	mac_timer_.follow(watch_, now);
@@ -208,7 +202,7 @@ void PeerConn::on_mac_timer()
 {
 	if (fd_ < 0)
 		return;
-	if (auto v = watch_.verdict(monotonic_now())) {
+	if (auto v = watch_.verdict(p2p::coarse_now())) {
 		refuse(*v);
 		return;
 	}

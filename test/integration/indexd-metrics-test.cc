@@ -28,6 +28,11 @@ TEST_CASE("indexd --metrics: GET /metrics in the Prometheus text format", "[inde
 	CHECK(page.find("# HELP p2p_index_requests_total ") != std::string::npos);
 	CHECK(page.find("p2p_index_requests_total{type=\"lookup\"} 2\n") != std::string::npos);
 	CHECK(page.find("p2p_index_requests_total{type=\"register\"} 1\n") != std::string::npos);
+	// Request latency as a histogram: every request so far (a register and
+	// two lookups) observed once, in cumulative buckets.
+	CHECK(page.find("# TYPE p2p_index_request_seconds histogram\n") != std::string::npos);
+	CHECK(page.find("p2p_index_request_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
+	CHECK(page.find("p2p_index_request_seconds_count 3\n") != std::string::npos);
 	// Every STATS counter is there too.
 	for (auto& [name, value] : stats(c))
 		if (name != "peers" && name != "files" && name != "names" && name != "ttl_ms" && name != "features" &&
