@@ -21,7 +21,7 @@ namespace p2pget {
 class Engine;
 
 struct FileResult {
-	enum class Status { Pending, Ok, Missing, Failed, IndexDown };
+	enum class Status { Pending, Ok, Missing, Failed, IndexDown, Interrupted };
 	std::string name;
 	Status status = Status::Pending;
 	std::string error;
@@ -50,6 +50,8 @@ public:
 	// The index's answer; nullptr when the index could not be asked.
 	void on_lookup(const p2p::Message* reply, const std::string& error);
 	void on_verified(const VerifyResult& r);
+	// SIGINT or SIGTERM: stop now; the partial file keeps what is verified.
+	void interrupt() { fail(FileResult::Status::Interrupted, "interrupted"); }
 
 	// From PeerFetch.
 	void on_peer_connected(PeerFetch& peer);

@@ -4,6 +4,7 @@
 #include "p2p/clock.h"
 #include "p2p/log.h"
 
+#include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
@@ -19,6 +20,8 @@ Engine::Engine(EngineOptions options) : options_(std::move(options)), base_(even
 			downloads_[r.download]->on_verified(r);
 	});
 	tick_.reset(event_new(base_.get(), -1, EV_PERSIST, tick_cb, this));
+	sigint_.reset(evsignal_new(base_.get(), SIGINT, signal_cb, this));
+	sigterm_.reset(evsignal_new(base_.get(), SIGTERM, signal_cb, this));
 }
 
 Engine::~Engine()
@@ -30,6 +33,8 @@ Engine::~Engine()
 	pool_.reset();
 	downloads_.clear();
 	tick_.reset();
+	sigint_.reset();
+	sigterm_.reset();
 	// bufferevents made with BEV_OPT_DEFER_CALLBACKS are finalized by the
 	// loop after bufferevent_free; give it one pass so they are really gone.
 	event_base_loop(base_.get(), EVLOOP_NONBLOCK);
@@ -67,8 +72,13 @@ std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
 		timeval tv = p2p::to_timeval(0.25);
 		event_add(tick_.get(), &tv);
 	}
+	// Only while downloads run: elsewhere a signal ends us as usual.
+	event_add(sigint_.get(), nullptr);
+	event_add(sigterm_.get(), nullptr);
 	if (unfinished_ > 0)
 		event_base_dispatch(base_.get());
+	event_del(sigint_.get());
+	event_del(sigterm_.get());
 	event_del(tick_.get());
 	if (on_progress_)
 		on_progress_(progress());
@@ -130,6 +140,17 @@ Progress Engine::progress() const
 		p.peers += d->active_peers();
 	}
 	return p;
+}
+
+// Every unfinished download stops at once, keeping its partial file and
+// sidecar, so that running the same command again resumes.
+void Engine::signal_cb(evutil_socket_t sig, short, void* self)
+{
+	auto* e = static_cast<Engine*>(self);
+	e->interrupted_by_ = static_cast<int>(sig);
+	for (auto& d : e->downloads_)
+		if (!d->finished())
+			d->interrupt();
 }
 
 void Engine::tick_cb(evutil_socket_t, short, void* self) { static_cast<Engine*>(self)->on_tick(); }

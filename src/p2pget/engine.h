@@ -79,9 +79,12 @@ public:
 	void note(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 	void count(const std::string& counter) { counters_[counter]++; }
 	const std::map<std::string, std::uint64_t>& counters() const { return counters_; }
+	// The signal that interrupted download(), or 0.
+	int interrupted_by() const { return interrupted_by_; }
 
 private:
 	static void tick_cb(evutil_socket_t, short, void* self);
+	static void signal_cb(evutil_socket_t sig, short, void* self);
 	void on_tick();
 	Progress progress() const;
 
@@ -91,11 +94,13 @@ private:
 	PeerBuffers peer_buffers_; // before downloads_: outlives every PeerConn
 	std::uint64_t received_ = 0;
 	std::size_t unfinished_ = 0;
+	int interrupted_by_ = 0;
 	double started_ = 0;
 	std::map<std::string, std::uint64_t> counters_;
 	std::function<void(const Progress&)> on_progress_;
 	std::vector<std::unique_ptr<Download>> downloads_;
 	p2p::EventPtr tick_;
+	p2p::EventPtr sigint_, sigterm_; // stop every download, keeping its partial file
 	std::unique_ptr<HashPool> pool_;
 	std::unique_ptr<IndexLink> index_;
 };

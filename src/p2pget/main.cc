@@ -1,6 +1,7 @@
 // p2pget: downloads files from every peer that holds them, verifying every
 // chunk; also lists the index (--list) and shows who holds a name (--lookup).
 #include "engine.h"
+#include "partial-file.h"
 #include "options.h"
 #include "report.h"
 
@@ -9,6 +10,7 @@
 #include "p2p/log.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +48,15 @@ std::size_t terminal_width(int fd)
 	if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
 	return 80;
+}
+
+// Where an unfinished download's verified chunks wait for the next run.
+std::string kept_note(const Options& o, const std::string& name)
+{
+	auto partial = PartialFile::partial_path_for(o.out_dir, name);
+	if (!std::filesystem::exists(partial))
+		return "";
+	return "; the partial file " + partial.string() + " is kept: run the same command again to resume";
 }
 
 // The index could not be asked: unreachable, or (closed cluster) it
@@ -154,13 +165,18 @@ int run_download(const Options& o, const std::optional<p2p::SecretKey>& secret)
 				p2p::print_error("%s: cannot reach the index: %s", r.name.c_str(), r.error.c_str());
 			index_down = true;
 			break;
+		case FileResult::Status::Interrupted:
+			p2p::print_error("%s: interrupted%s", r.name.c_str(), kept_note(o, r.name).c_str());
+			break;
 		default:
 			failed = true;
-			p2p::print_error("%s: download failed: %s", r.name.c_str(), r.error.c_str());
+			p2p::print_error("%s: download failed: %s%s", r.name.c_str(), r.error.c_str(), kept_note(o, r.name).c_str());
 			break;
 		}
 	}
 	std::fflush(stdout);
+	if (engine.interrupted_by())
+		return 128 + engine.interrupted_by();
 	if (engine.index_refused())
 		p2p::print_error("%s", kIndexRefused);
 	if (index_down)

@@ -39,6 +39,7 @@ static const char* status_name(FileResult::Status s)
 	case FileResult::Status::Missing: return "missing";
 	case FileResult::Status::Failed: return "failed";
 	case FileResult::Status::IndexDown: return "index-unreachable";
+	case FileResult::Status::Interrupted: return "interrupted";
 	case FileResult::Status::Pending: return "pending";
 	}
 	return "?";

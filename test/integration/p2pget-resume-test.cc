@@ -40,7 +40,17 @@ TEST_CASE("p2pget: an interrupted download resumes from the verified chunks", "[
 		fixtures::Process first(c.get_argv({"--json", "r.bin"}));
 		REQUIRE(fixtures::eventually([&] { return recorded_chunks(sidecar) >= 3; }, std::chrono::seconds(20)));
 		first.signal(sig);
-		REQUIRE(first.wait());
+		auto status = first.wait();
+		REQUIRE(status);
+		if (sig == SIGINT) {
+			// Ctrl-C: exit 130, and it says where the partial file is kept.
+			CHECK(*status == 130);
+			INFO(first.stderr_text());
+			CHECK(first.stderr_text().find("r.bin: interrupted; the partial file") != std::string::npos);
+			CHECK(first.stderr_text().find(".r.bin.p2part is kept: run the same command again to resume") !=
+			      std::string::npos);
+			CHECK(first.stdout_text().find("\"status\":\"interrupted\"") != std::string::npos);
+		}
 	}
 	CHECK_FALSE(std::filesystem::exists(c.out() / "r.bin"));
 	CHECK(std::filesystem::exists(c.out() / ".r.bin.p2part"));
