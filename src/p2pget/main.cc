@@ -70,13 +70,14 @@ int index_failed(const Engine& engine, const std::string& error)
 	return kExitIndex;
 }
 
-int run_list(const Options& o, const std::optional<p2p::SecretKey>& secret)
+// Every entry the index lists under folder `prefix` ("" = everything),
+// paging LIST to the end; `on_entry` sees each. Returns 0, or the exit
+// status when the index could not be asked (already said).
+int list_under(Engine& engine, const std::string& prefix, const std::function<void(const p2p::ListEntry&)>& on_entry)
 {
-	Engine engine(engine_options(o, secret));
-	std::string after;
-	std::size_t listed = 0;
-	if (!o.json && ::isatty(STDOUT_FILENO))
-		std::printf("%14s  %5s  %-16s  %s\n", "SIZE", "PEERS", "HASH", "NAME");
+	// Names under "dir" sort after "dir/" and before anything else.
+	std::string under = prefix.empty() ? "" : prefix + "/";
+	std::string after = under;
 	while (true) {
 		std::string error;
 		auto reply = engine.ask_index(p2p::List{after, p2p::kMaxListPage}, error);
@@ -88,19 +89,57 @@ int run_list(const Options& o, const std::optional<p2p::SecretKey>& secret)
 			return kExitIndex;
 		}
 		for (auto& e : lr->entries) {
-			if (o.json)
-				std::printf("%s\n", list_entry_json(e).c_str());
-			else
-				std::printf("%14llu  %5u  %.16s  %s\n", static_cast<unsigned long long>(e.size), e.peers,
-				            p2p::to_hex(e.hash).c_str(), e.name.c_str());
+			if (!e.name.starts_with(under))
+				return kExitOk;
+			on_entry(e);
 		}
-		listed += lr->entries.size();
 		if (!lr->more || lr->entries.empty())
-			break;
+			return kExitOk;
 		after = lr->entries.back().name;
 	}
-	if (listed == 0 && !o.json && !o.quiet)
-		std::fprintf(stderr, "p2pget: the index lists no files\n");
+}
+
+int run_list(const Options& o, const std::optional<p2p::SecretKey>& secret)
+{
+	Engine engine(engine_options(o, secret));
+	std::size_t listed = 0;
+	if (!o.json && ::isatty(STDOUT_FILENO))
+		std::printf("%14s  %5s  %-16s  %s\n", "SIZE", "PEERS", "HASH", "NAME");
+	int status = list_under(engine, o.prefix, [&](const p2p::ListEntry& e) {
+		listed++;
+		if (o.json)
+			std::printf("%s\n", list_entry_json(e).c_str());
+		else
+			std::printf("%14llu  %5u  %.16s  %s\n", static_cast<unsigned long long>(e.size), e.peers,
+			            p2p::to_hex(e.hash).c_str(), e.name.c_str());
+	});
+	if (status == kExitOk && listed == 0 && !o.json && !o.quiet) {
+		if (o.prefix.empty())
+			std::fprintf(stderr, "p2pget: the index lists no files\n");
+		else
+			std::fprintf(stderr, "p2pget: the index lists nothing under %s/\n", o.prefix.c_str());
+	}
+	return status;
+}
+
+// The names to download: those given, and every name under each folder.
+// Returns 0, or the exit status when that cannot be done (already said).
+int expand_folders(Engine& engine, const Options& o, std::vector<std::string>& names)
+{
+	names = o.names;
+	for (auto& folder : o.folders) {
+		std::size_t before = names.size();
+		int status = list_under(engine, folder, [&](const p2p::ListEntry& e) {
+			if (std::find(names.begin(), names.end(), e.name) == names.end())
+				names.push_back(e.name);
+		});
+		if (status != kExitOk)
+			return status;
+		if (names.size() == before) {
+			p2p::print_error("%s/: nothing under it in the index", folder.c_str());
+			return kExitMissing;
+		}
+	}
 	return kExitOk;
 }
 
@@ -143,7 +182,10 @@ int run_download(const Options& o, const std::optional<p2p::SecretKey>& secret)
 		show = [](const Progress& p) {
 			std::fprintf(stderr, "\r%s\033[K", progress_line(p, terminal_width(STDERR_FILENO)).c_str());
 		};
-	auto results = engine.download(o.names, show);
+	std::vector<std::string> names;
+	if (int status = expand_folders(engine, o, names))
+		return status;
+	auto results = engine.download(names, show);
 	if (tty)
 		std::fputc('\n', stderr);
 	bool failed = false, missing = false, index_down = false;

@@ -15,8 +15,8 @@ static_assert(kDefaultTimeout == 15.0, "usage_text says 15 s");
 
 const char* usage_text()
 {
-	return "usage: p2pget [-i HOST[:PORT]] [-o DIR] [-t SECONDS] [--secret-file FILE] [-q] [--json] NAME...\n"
-	       "       p2pget --list [-i HOST[:PORT]] [--json]\n"
+	return "usage: p2pget [-i HOST[:PORT]] [-o DIR] [-t SECONDS] [--secret-file FILE] [-q] [--json] [-r] NAME...\n"
+	       "       p2pget --list [PREFIX] [-i HOST[:PORT]] [--json]\n"
 	       "       p2pget --lookup NAME [-i HOST[:PORT]] [--json]\n"
 	       "\n"
 	       "Downloads each NAME from every peer that holds it, verifying every chunk.\n"
@@ -29,7 +29,9 @@ const char* usage_text()
 	       "                           are not MAC'd: the chunk hashes check them\n"
 	       "  -q, --quiet              print nothing but errors\n"
 	       "      --json               one JSON object per line on stdout\n"
-	       "      --list               list every file in the index\n"
+	       "  -r, --recursive          each NAME is a folder: download every file under it\n"
+	       "                           (as does a NAME that ends in /)\n"
+	       "      --list [PREFIX]      list every file in the index, or under folder PREFIX\n"
 	       "      --lookup NAME        show the peers holding NAME\n"
 	       "  -v, --verbose            more log output (repeat for debug)\n"
 	       "  -h, --help               show this help\n"
@@ -37,7 +39,8 @@ const char* usage_text()
 	       "\n"
 	       "Exit status: 0 all downloaded and verified, 1 some download failed,\n"
 	       "2 usage error, refused name or unreadable secret file, 3 some NAME is not\n"
-	       "in the index, 4 the index cannot be reached or refused us.\n";
+	       "in the index (or nothing is under a folder), 4 the index cannot be reached\n"
+	       "or refused us, 130 or 143 interrupted (the partial files are kept).\n";
 }
 
 namespace {
@@ -59,6 +62,7 @@ bool set_index(Options& o, std::string_view text, std::string& err)
 // What the command line asked for beyond the options themselves.
 struct Scanned {
 	bool list = false;
+	bool recursive = false;
 	std::optional<std::string> lookup;
 	std::vector<std::string> names;
 };
@@ -100,6 +104,8 @@ bool apply(p2p::ArgScanner& s, Options& o, Scanned& sc, std::string& err)
 		o.secret_file = std::string(s.arg());
 	} else if (s.flag(0, "list")) {
 		sc.list = true;
+	} else if (s.flag('r', "recursive")) {
+		sc.recursive = true;
 	} else if (s.value(0, "lookup")) {
 		sc.lookup = std::string(s.arg());
 	} else if (s.operand()) {
@@ -110,15 +116,47 @@ bool apply(p2p::ArgScanner& s, Options& o, Scanned& sc, std::string& err)
 	return true;
 }
 
+// A folder as given ("dir", "dir/"), without its trailing slashes; false
+// with `err` when what is left is not a name.
+bool folder_name(std::string& f, std::string& err)
+{
+	while (f.size() > 1 && f.back() == '/')
+		f.pop_back();
+	if (const char* why = p2p::name_problem(f))
+		return refuse(err, "refusing folder '" + f + "': " + why);
+	return true;
+}
+
+// Each NAME is a file, or a folder with -r or a trailing '/'.
+ParseResult sort_names(Options o, const Scanned& sc)
+{
+	std::string err;
+	for (auto n : sc.names) {
+		bool folder = sc.recursive || (n.size() > 1 && n.back() == '/');
+		auto& into = folder ? o.folders : o.names;
+		if (folder && !folder_name(n, err))
+			return error(err);
+		if (!folder)
+			if (const char* why = p2p::name_problem(n))
+				return error("refusing name '" + n + "': " + why);
+		if (std::find(into.begin(), into.end(), n) == into.end())
+			into.push_back(n);
+	}
+	return {o, ""};
+}
+
 // The mode and the names, once every argument was read.
 ParseResult finish(Options o, Scanned sc)
 {
 	if (sc.list && sc.lookup)
 		return error("--list and --lookup cannot be used together");
 	if (sc.list) {
-		if (!sc.names.empty())
-			return error("--list takes no NAME");
+		if (sc.names.size() > 1)
+			return error("--list takes at most one PREFIX");
 		o.mode = Mode::List;
+		std::string err;
+		if (!sc.names.empty() && !folder_name(o.prefix = sc.names.front(), err))
+			return error(err);
 		return {o, ""};
 	}
 	if (sc.lookup) {
@@ -126,16 +164,11 @@ ParseResult finish(Options o, Scanned sc)
 			return error("--lookup takes exactly one NAME");
 		sc.names.push_back(*sc.lookup);
 		o.mode = Mode::Lookup;
+		sc.recursive = false;
 	} else if (sc.names.empty()) {
 		return error("no NAME to download");
 	}
-	for (auto& n : sc.names) {
-		if (const char* why = p2p::name_problem(n))
-			return error("refusing name '" + n + "': " + why);
-		if (std::find(o.names.begin(), o.names.end(), n) == o.names.end())
-			o.names.push_back(n);
-	}
-	return {o, ""};
+	return sort_names(std::move(o), sc);
 }
 
 } // namespace

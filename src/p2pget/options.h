@@ -28,6 +28,8 @@ struct Options {
 	// $P2P_SECRET_FILE); empty: none. main loads it.
 	std::string secret_file;
 	std::vector<std::string> names; // Download: deduplicated, in order; Lookup: one
+	std::vector<std::string> folders; // Download: -r FOLDER or FOLDER/, every name under each
+	std::string prefix;               // List: only names under this folder ("" = all)
 };
 
 struct ParseResult {

@@ -76,7 +76,11 @@ TEST_CASE("p2pget options: --list and --lookup", "[p2pget][options]")
 	REQUIRE(k.options);
 	CHECK(k.options->mode == Mode::Lookup);
 	CHECK(k.options->names == std::vector<std::string>{"a/b.txt"});
-	CHECK_FALSE(parse({"--list", "x"}).options);
+	CHECK_FALSE(parse({"--list", "x", "y"}).options);
+	auto under = parse({"--list", "models/"});
+	REQUIRE(under.options);
+	CHECK(under.options->prefix == "models");
+	CHECK_FALSE(parse({"--list", "../x"}).options);
 	CHECK_FALSE(parse({"--lookup", "x", "y"}).options);
 	CHECK_FALSE(parse({"--list", "--lookup", "x"}).options);
 	CHECK_FALSE(parse({"--lookup", "../x"}).options);
@@ -151,4 +155,18 @@ TEST_CASE("p2pget options: -vv and -qq as indexd and peerd take them", "[p2pget]
 	CHECK(r.options->quiet);
 	CHECK(parse({"-qv", "n"}).error == "option -q takes no value");
 	CHECK(parse({"--json=yes", "n"}).error == "option --json takes no value");
+}
+
+TEST_CASE("p2pget options: folders by -r or a trailing slash", "[p2pget][options]")
+{
+	auto r = parse({"-r", "models", "data/"});
+	REQUIRE(r.options);
+	CHECK(r.options->folders == std::vector<std::string>{"models", "data"});
+	CHECK(r.options->names.empty());
+	auto mixed = parse({"a.txt", "tree/", "tree//"});
+	REQUIRE(mixed.options);
+	CHECK(mixed.options->names == std::vector<std::string>{"a.txt"});
+	CHECK(mixed.options->folders == std::vector<std::string>{"tree"});
+	CHECK_FALSE(parse({"-r", "../up"}).options);
+	CHECK(parse({"-r", ".hidden/"}).error.find("refusing folder") != std::string::npos);
 }
