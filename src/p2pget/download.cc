@@ -8,6 +8,7 @@
 #include "download.h"
 
 #include "engine.h"
+#include "report.h"
 #include "version-choice.h"
 
 #include "p2p/address.h"
@@ -90,6 +91,14 @@ void Download::start(const p2p::LookupReply& reply)
 		             result_.name.c_str(), choice.versions, choice.holders.size(), reply.peers.size(),
 		             static_cast<unsigned long long>(result_.size), p2p::to_hex(result_.hash).c_str());
 
+	auto room = PartialFile::room_for(engine_.options().out_dir, result_.name, result_.size);
+	if (!room.enough()) {
+		// Refused before anything is created or asked of a peer.
+		fail(FileResult::Status::Failed, "needs " + human_bytes(static_cast<double>(room.need)) + ", " +
+		                                     human_bytes(static_cast<double>(room.free)) + " free on " +
+		                                     room.on.string());
+		return;
+	}
 	if (result_.size == 0) {
 		// Nothing to fetch: the hash alone says whether the index is sane.
 		if (result_.hash != p2p::hash_bytes(nullptr, 0)) {

@@ -4,12 +4,14 @@
 // with a single-byte pwrite, so an interruption never leaves a half record.
 #include "partial-file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace p2pget {
@@ -57,6 +59,26 @@ bool pwrite_all(int fd, const void* data, std::size_t len, std::uint64_t offset)
 
 } // namespace
 
+PartialFile::Room PartialFile::room_for(const fs::path& out_dir, const std::string& name, std::uint64_t size)
+{
+	Room r;
+	struct stat st{};
+	std::uint64_t held = 0;
+	if (::stat(partial_path_for(out_dir, name).c_str(), &st) == 0)
+		held = static_cast<std::uint64_t>(st.st_blocks) * 512;
+	r.need = size - std::min(size, held);
+	r.on = (out_dir / name).parent_path();
+	std::error_code ec;
+	while (!r.on.empty() && !fs::exists(r.on, ec) && r.on.has_parent_path() && r.on != r.on.parent_path())
+		r.on = r.on.parent_path();
+	struct statvfs vfs{};
+	if (::statvfs(r.on.empty() ? "." : r.on.c_str(), &vfs) == 0)
+		r.free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+	else
+		r.free = r.need; // cannot tell: let the writes say
+	return r;
+}
+
 fs::path PartialFile::partial_path_for(const fs::path& out_dir, const std::string& name)
 {
 	fs::path rel(name);
@@ -77,6 +99,17 @@ std::unique_ptr<PartialFile> PartialFile::open(const fs::path& out_dir, const st
 	pf->final_ = out_dir / name;
 	pf->partial_ = partial_path_for(out_dir, name);
 	pf->sidecar_ = sidecar_path_for(out_dir, name);
+	// What this call creates goes again if it fails: a full disk must not
+	// leave empty sidecars behind.
+	bool had_partial = fs::exists(pf->partial_), had_sidecar = fs::exists(pf->sidecar_);
+	auto give_up = [&] {
+		std::error_code ignored;
+		if (!had_partial && pf->fd_ >= 0)
+			fs::remove(pf->partial_, ignored);
+		if (!had_sidecar && pf->state_fd_ >= 0)
+			fs::remove(pf->sidecar_, ignored);
+		return nullptr;
+	};
 	std::error_code ec;
 	fs::create_directories(pf->final_.parent_path(), ec);
 	if (ec) {
@@ -86,19 +119,19 @@ std::unique_ptr<PartialFile> PartialFile::open(const fs::path& out_dir, const st
 	pf->fd_ = ::open(pf->partial_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (pf->fd_ < 0) {
 		error = sys_error("cannot open", pf->partial_);
-		return nullptr;
+		return give_up();
 	}
 	if (::flock(pf->fd_, LOCK_EX | LOCK_NB) != 0) {
 		error = "another p2pget is writing " + pf->partial_.string();
-		return nullptr;
+		return give_up();
 	}
 	pf->state_fd_ = ::open(pf->sidecar_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (pf->state_fd_ < 0) {
 		error = sys_error("cannot open", pf->sidecar_);
-		return nullptr;
+		return give_up();
 	}
 	if (!pf->load_state(size, chunk_size, content, error))
-		return nullptr;
+		return give_up();
 	pf->open_seed();
 	return pf;
 }

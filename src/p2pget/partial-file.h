@@ -26,6 +26,14 @@ public:
 	// on failure (including another p2pget writing the same file).
 	static std::unique_ptr<PartialFile> open(const fs::path& out_dir, const std::string& name, std::uint64_t size,
 	                                         std::uint32_t chunk_size, const p2p::Hash& content, std::string& error);
+	// The space a download of `size` bytes still needs on the file system of
+	// DIR (less what its partial file already holds), and what is free.
+	struct Room {
+		std::uint64_t need = 0, free = 0;
+		fs::path on; // the folder asked (the nearest that exists)
+		bool enough() const { return free >= need; }
+	};
+	static Room room_for(const fs::path& out_dir, const std::string& name, std::uint64_t size);
 	PartialFile(const PartialFile&) = delete;
 	PartialFile& operator=(const PartialFile&) = delete;
 	~PartialFile();
