@@ -216,6 +216,8 @@ TEST_CASE("p2pget: a disk error is a clear failure and never a truncated final f
 	auto late = fixtures::run(argv);
 	CHECK(late.status == 1);
 	CHECK(late.err.find("File too large") != std::string::npos);
+	// A disk that fills mid-download says where the partial file is kept.
+	CHECK(late.err.find(".huge.bin.p2part is kept: run the same command again to resume") != std::string::npos);
 	CHECK_FALSE(std::filesystem::exists(c.out() / "huge.bin"));
 	// Without the limit the run resumes and completes.
 	auto done = c.get({"--json", "huge.bin"});
