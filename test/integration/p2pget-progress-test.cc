@@ -15,9 +15,10 @@ using namespace p2pget_test;
 
 namespace {
 
-// Runs argv with stderr on a pseudo-terminal `cols` wide; returns what it
-// printed there.
-std::string stderr_on_tty(const std::vector<std::string>& argv, int& status, unsigned short cols = 80)
+// Runs argv with stderr (and with `out_too`, stdout) on a pseudo-terminal
+// `cols` wide; returns what it printed there.
+std::string stderr_on_tty(const std::vector<std::string>& argv, int& status, unsigned short cols = 80,
+                          bool out_too = false)
 {
 	int master = -1, slave = -1;
 	winsize ws{};
@@ -29,7 +30,7 @@ std::string stderr_on_tty(const std::vector<std::string>& argv, int& status, uns
 	if (pid == 0) {
 		int devnull = ::open("/dev/null", O_RDWR);
 		::dup2(devnull, 0);
-		::dup2(devnull, 1);
+		::dup2(out_too ? slave : devnull, 1);
 		::dup2(slave, 2);
 		::close(master);
 		std::vector<char*> args;
@@ -144,4 +145,21 @@ TEST_CASE("p2pget: the progress line fits a narrow terminal and names the file",
 	for (int i = 0; i < 3; i++)
 		CHECK(fixtures::same_contents(c.out() / ("narrow-" + std::to_string(i) + ".bin"),
 		                              c.peer_dir(0) / ("narrow-" + std::to_string(i) + ".bin")));
+}
+
+TEST_CASE("p2pget --list: column headers on a terminal, none in a pipe", "[p2pget][integration]")
+{
+	Cluster c;
+	fixtures::write_text(c.peer_dir(0) / "listed.txt", "x\n");
+	c.start_peer();
+	REQUIRE(c.wait_listed("listed.txt", 1));
+	int status = -1;
+	auto shown = stderr_on_tty(c.get_argv({"--list"}), status, 80, true);
+	CHECK(status == 0);
+	INFO(shown);
+	CHECK(shown.find("SIZE  PEERS  HASH") != std::string::npos);
+	CHECK(shown.find("listed.txt") > shown.find("NAME"));
+	auto piped = c.get({"--list"});
+	CHECK(piped.out.find("PEERS") == std::string::npos);
+	CHECK(piped.out.find("listed.txt") != std::string::npos);
 }
