@@ -281,7 +281,7 @@ def seed_payload(jpath, seed_ip):
         if obj.get("name") == NAME and "peers" in obj:
             peers = obj["peers"]
             seed = sum(p.get("bytes", 0) for p in peers
-                       if str(p.get("peer", "")).rsplit(":", 1)[0] == seed_ip)
+                       if str(p.get("peer", p.get("host", ""))).rsplit(":", 1)[0] == seed_ip)
             return seed, sum(p.get("bytes", 0) for p in peers)
     return None
 
@@ -305,6 +305,15 @@ def counters(lab, n):
     return {"seed_wire": up["bytes"], "drops": drops}
 
 
+def keep_logs(work, rundir):
+    """A failed run's logs (not its copies) outlive the scratch dir."""
+    dest = os.path.join("/tmp", "bench-swarm-logs-%d" % os.getpid(),
+                        os.path.basename(rundir))
+    shutil.copytree(rundir, dest, ignore=shutil.ignore_patterns("out"))
+    shutil.copytree(os.path.join(work, "logs"), os.path.join(dest, "daemons"))
+    say("logs of this failed run kept in", dest)
+
+
 def run_once(lab, a, n, work, tag, extra, digest):
     rundir = os.path.join(work, tag)
     os.makedirs(rundir)
@@ -318,6 +327,8 @@ def run_once(lab, a, n, work, tag, extra, digest):
         for p in daemons:
             net.Lab.stop(p)
     hosts = [host_result(d, digest, lab.ip["seed"]) for d in dirs]
+    if not all(h["ok"] for h in hosts):
+        keep_logs(work, rundir)
     shutil.rmtree(rundir, ignore_errors=True)
     return hosts, {k: after[k] - before[k] for k in after}
 
@@ -351,6 +362,9 @@ def report(a, n, run, label, hosts, c, loads):
         say("  d%d: its copy is missing or differs from the source" % i)
     if len(js) != n:
         say("  %d of %d p2pget printed no --json result: seed_json_xF n/a" % (n - len(js), n))
+    else:
+        say("  payload received / (N*F) = %.3f (above 1: endgame or duplicate copies)" % (
+            sum(t for _, t in js) / (n * a.size)))
     return ok
 
 
