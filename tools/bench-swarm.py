@@ -10,8 +10,10 @@ max/bound, and the seed's upload over F twice: the payload that p2pget's
 --json says came from the seed's address, summed over the downloaders,
 and the wire bytes through the seed's upload shaper. p2pget runs with
 default flags and, when it has the flag, with --no-serve (no swarming).
+The wire figure counts Ethernet frames (headers add ~4.6% at MTU 1500).
 Every copy is compared with the source (exit 1 when one differs or a
-download fails). Root only: otherwise it says why it skips, exit 0.
+download fails; that run's logs stay in /tmp/bench-swarm-logs-PID/).
+Root only: otherwise it says why it skips, exit 0.
 
 Options (make variables or the environment; flags override):
   HOSTS=8      downloaders; a list ("8 16") runs each
