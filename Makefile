@@ -6,7 +6,7 @@
 #   make                 build every program whose sources exist
 #   make test            unit tests, then integration tests (real processes)
 #   make test SANITIZE=address,undefined
-#   make demo | bench | bench-index | bench-peer | fuzz | install | clean
+#   make demo | bench | bench-index | bench-peer | bench-swarm | fuzz | install | clean
 
 CXX      ?= g++
 PREFIX   ?= /usr/local
@@ -90,7 +90,7 @@ TOOL_BIN := $(TOOL_SRC:tools/%.cc=$(BUILD)/tools/%)
 
 ALL_OBJ := $(COMMON_OBJ) $(SERVE_OBJ) $(foreach p,$(PROGS),$($(p)_OBJ)) $(UNIT_OBJ) $(INTEG_OBJ) $(CATCH_MAIN)
 
-.PHONY: all deps lint test unit integration demo bench bench-index bench-peer fuzz install clean FORCE
+.PHONY: all deps lint test unit integration demo bench bench-index bench-peer bench-swarm fuzz install clean FORCE
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(TOOL_BIN)
@@ -169,6 +169,11 @@ bench-peer: all
 
 bench: all
 	tools/bench.sh
+
+# Root only (network namespaces, tc); says why it skips otherwise.
+# HOSTS= SIZE_MIB= RATE_MBIT= RUNS= come through the environment.
+bench-swarm: all
+	python3 tools/bench-swarm.py
 
 fuzz:
 	tools/fuzz.sh
