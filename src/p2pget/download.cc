@@ -224,6 +224,7 @@ void Download::ask_manifest()
 void Download::bad_peer(PeerFetch& p, const std::string& why)
 {
 	result_.bad_chunks++;
+	p.mark_bad();
 	engine_.note("%s: %s %s; not using it again for this file", result_.name.c_str(), p.label().c_str(),
 	             why.c_str());
 	engine_.count("bad_data");
@@ -473,8 +474,31 @@ void Download::check_progress()
 		succeed();
 		return;
 	}
-	if (plan_->starved() && local_checks_ == 0)
+	if (plan_->starved() && local_checks_ == 0 && !rejoin_holders())
 		fail(FileResult::Status::Failed, "some chunks could not be had from any peer (last: " + last_peer_error_ + ")");
+}
+
+// Starved: holders that only timed out or closed (never sent bad data) get
+// another connection, a few times each, before the file is given up; a
+// seed behind a congested link may be slow, not gone.
+bool Download::rejoin_holders()
+{
+	std::vector<std::pair<p2p::PeerHolding, std::uint32_t>> again;
+	for (auto& p : peers_) {
+		if (!p->closed() || p->bad() || p->rejoins >= kMaxRejoins || p->retired)
+			continue;
+		p->retired = true; // this connection's turn is over
+		p2p::PeerHolding h{p2p::ip_bytes(p->address().get()), p2p::port_of(p->address().get()), result_.size,
+		                   result_.hash, p->partial() ? 0u : p2p::kCompleteHolding};
+		again.emplace_back(h, p->rejoins + 1);
+	}
+	for (auto& [holding, rejoins] : again) {
+		log_info("%s: connecting to %s again", result_.name.c_str(), p2p::format_endpoint(holding.host, holding.port).c_str());
+		engine_.count("holders_rejoined");
+		add_holder(holding);
+		peers_.back()->rejoins = rejoins;
+	}
+	return !again.empty();
 }
 
 void Download::close_peers()
@@ -498,10 +522,22 @@ void Download::succeed()
 	}
 	result_.status = FileResult::Status::Ok;
 	result_.seconds = engine_.now() - started_;
-	for (auto& p : peers_)
-		result_.peer_bytes.emplace_back(p->label(), p->bytes());
+	collect_peer_bytes();
 	close_peers();
 	engine_.finished(*this);
+}
+
+// One entry per holder, however many connections it took.
+void Download::collect_peer_bytes()
+{
+	for (auto& p : peers_) {
+		auto same = std::find_if(result_.peer_bytes.begin(), result_.peer_bytes.end(),
+		                         [&](auto& e) { return e.first == p->label(); });
+		if (same != result_.peer_bytes.end())
+			same->second += p->bytes();
+		else
+			result_.peer_bytes.emplace_back(p->label(), p->bytes());
+	}
 }
 
 void Download::fail(FileResult::Status status, const std::string& error)
@@ -515,8 +551,7 @@ void Download::fail(FileResult::Status status, const std::string& error)
 		result_.retries = plan_->retries();
 		result_.duplicates = plan_->duplicates();
 	}
-	for (auto& p : peers_)
-		result_.peer_bytes.emplace_back(p->label(), p->bytes());
+	collect_peer_bytes();
 	close_peers();
 	engine_.finished(*this);
 }

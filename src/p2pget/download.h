@@ -90,6 +90,9 @@ private:
 	void manifest_complete();
 	void bad_peer(PeerFetch& peer, const std::string& why);
 	void check_progress();
+	bool rejoin_holders();
+	void collect_peer_bytes();
+	static constexpr std::uint32_t kMaxRejoins = 2;
 	void succeed();
 	void fail(FileResult::Status status, const std::string& error);
 	// The one path of a chunk verified from a peer; false if stale or the

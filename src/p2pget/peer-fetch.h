@@ -53,6 +53,12 @@ public:
 	// Connected, and for a partial holder its chunk map has come.
 	bool connected() const { return connected_ && !conn_->closed() && (!partial_ || map_ready_); }
 	bool partial() const { return partial_; }
+	// It sent something wrong: never to be asked again for this file.
+	bool bad() const { return bad_; }
+	void mark_bad() { bad_ = true; }
+	// How many connections to this holder came before this one.
+	std::uint32_t rejoins = 0;
+	bool retired = false; // closed, and replaced by a new connection
 	const p2p::SockAddr& address() const { return addr_; }
 	// A partial holder's chunks as it said them (kept until the plan exists).
 	const std::vector<bool>& have() const { return have_; }
