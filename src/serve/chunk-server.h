@@ -41,6 +41,9 @@ public:
 	// Lets sessions finish what they were asked, for at most `seconds`;
 	// then closes the rest and calls `done`.
 	void drain(double seconds, std::function<void()> done);
+	// The owner verified `chunk` of `name` (and find() now says so): every
+	// session whose client asked a HAVE_MAP of that version gets a HAVE.
+	void announce(const std::string& name, std::uint32_t chunk);
 
 	// For sessions.
 	event_base* base() const { return base_; }
