@@ -189,6 +189,8 @@ void Download::manifest_complete()
 	}
 	file_ = std::move(pf);
 	manifest_ready_ = true;
+	if (auto* o = engine_.observer())
+		o->manifest_ready(*this);
 	plan_.emplace(p2p::chunk_count(result_.size, chunk_size_), 2, &engine_.dup_budget());
 	for (std::size_t i = 0; i < peers_.size(); i++)
 		plan_->add_peer();
@@ -264,6 +266,8 @@ bool Download::settle(ChunkPlan::PeerId winner, std::uint32_t chunk, const std::
 	if (!record_verified(chunk))
 		return false;
 	done_bytes_ += chunk_length(chunk);
+	if (auto* o = engine_.observer())
+		o->chunk_verified(*this, chunk);
 	return true;
 }
 
@@ -285,6 +289,8 @@ void Download::on_verified(const VerifyResult& r)
 			plan_->done(r.chunk);
 			result_.resumed += chunk_length(r.chunk);
 			done_bytes_ += chunk_length(r.chunk);
+			if (auto* o = engine_.observer())
+				o->chunk_verified(*this, r.chunk);
 		} else {
 			plan_->release(r.chunk);
 		}
@@ -410,6 +416,8 @@ void Download::succeed()
 	}
 	result_.status = FileResult::Status::Ok;
 	result_.seconds = engine_.now() - started_;
+	if (auto* o = engine_.observer())
+		o->file_finished(*this);
 	for (auto& p : peers_)
 		result_.peer_bytes.emplace_back(p->label(), p->bytes());
 	close_peers();
@@ -423,6 +431,8 @@ void Download::fail(FileResult::Status status, const std::string& error)
 	result_.status = status;
 	result_.error = error;
 	result_.seconds = engine_.now() - started_;
+	if (auto* o = engine_.observer())
+		o->file_failed(*this);
 	if (plan_) {
 		result_.retries = plan_->retries();
 		result_.duplicates = plan_->duplicates();

@@ -116,6 +116,14 @@ void ChunkServer::announce(const std::string& name, std::uint32_t chunk)
 		s->announce(name, *f, chunk);
 }
 
+bool ChunkServer::busy() const
+{
+	for (auto& [key, s] : sessions_)
+		if (s->busy())
+			return true;
+	return false;
+}
+
 void ChunkServer::stop_accepting()
 {
 	listener_.reset();
