@@ -50,7 +50,7 @@ LIBSERVE   := $(BUILD)/libp2pserve.a
 # Source folders that are libraries, not programs (no main.cc).
 LIB_DIRS   := common serve
 # Programs that link the chunk server.
-SERVE_USERS := peerd
+SERVE_USERS := peerd p2pget
 
 ALL_PROGS := $(sort $(patsubst src/%/main.cc,%,$(wildcard src/*/main.cc)))
 # PROGS=indexd builds and tests one program alone (its tests are named

@@ -272,6 +272,8 @@ void Download::manifest_complete()
 	}
 	file_ = std::move(pf);
 	manifest_ready_ = true;
+	if (auto* o = engine_.observer())
+		o->manifest_ready(*this);
 	// Seeded: downloaders started together take different chunks first.
 	plan_.emplace(p2p::chunk_count(result_.size, chunk_size_), 2, &engine_.dup_budget(), engine_.random());
 	plan_->set_spare_seeds(true);
@@ -351,6 +353,8 @@ bool Download::settle(ChunkPlan::PeerId winner, std::uint32_t chunk, const std::
 	if (!record_verified(chunk))
 		return false;
 	done_bytes_ += chunk_length(chunk);
+	if (auto* o = engine_.observer())
+		o->chunk_verified(*this, chunk);
 	return true;
 }
 
@@ -372,6 +376,8 @@ void Download::on_verified(const VerifyResult& r)
 			plan_->done(r.chunk);
 			result_.resumed += chunk_length(r.chunk);
 			done_bytes_ += chunk_length(r.chunk);
+			if (auto* o = engine_.observer())
+				o->chunk_verified(*this, r.chunk);
 		} else {
 			plan_->release(r.chunk);
 		}
@@ -522,6 +528,8 @@ void Download::succeed()
 	}
 	result_.status = FileResult::Status::Ok;
 	result_.seconds = engine_.now() - started_;
+	if (auto* o = engine_.observer())
+		o->file_finished(*this);
 	collect_peer_bytes();
 	close_peers();
 	engine_.finished(*this);
@@ -547,6 +555,8 @@ void Download::fail(FileResult::Status status, const std::string& error)
 	result_.status = status;
 	result_.error = error;
 	result_.seconds = engine_.now() - started_;
+	if (auto* o = engine_.observer())
+		o->file_failed(*this);
 	if (plan_) {
 		result_.retries = plan_->retries();
 		result_.duplicates = plan_->duplicates();

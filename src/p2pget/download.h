@@ -80,6 +80,10 @@ public:
 	std::uint64_t done_bytes() const { return done_bytes_; }
 	std::size_t active_peers() const;
 	bool size_known() const { return manifest_ready_ || finished(); }
+	// For serving what is verified (download-observer.h): valid once the
+	// manifest is ready.
+	std::uint32_t chunk_size() const { return chunk_size_; }
+	const std::vector<p2p::Hash>& chunk_hashes() const { return chunk_hashes_; }
 
 private:
 	// Picks the version, then connects to its holders.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "download.h"
+#include "download-observer.h"
 #include "hash-pool.h"
 #include "index-link.h"
 #include "peer-buffers.h"
@@ -89,6 +90,9 @@ public:
 	const std::map<std::string, std::uint64_t>& counters() const { return counters_; }
 	// The signal that interrupted download(), or 0.
 	int interrupted_by() const { return interrupted_by_; }
+	// Who hears what the downloads verify (nullptr: nobody), to serve it.
+	void set_observer(DownloadObserver* o) { observer_ = o; }
+	DownloadObserver* observer() const { return observer_; }
 
 private:
 	static void tick_cb(evutil_socket_t, short, void* self);
@@ -110,6 +114,7 @@ private:
 	std::vector<bool> refreshing_;     // per download: a LOOKUP_HOLDERS out
 	std::size_t unfinished_ = 0;
 	int interrupted_by_ = 0;
+	DownloadObserver* observer_ = nullptr;
 	double started_ = 0;
 	std::map<std::string, std::uint64_t> counters_;
 	std::function<void(const Progress&)> on_progress_;

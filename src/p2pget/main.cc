@@ -4,6 +4,7 @@
 #include "partial-file.h"
 #include "options.h"
 #include "report.h"
+#include "serve-setup.h"
 
 #include "p2p/frame-auth.h"
 #include "p2p/hash.h"
@@ -193,6 +194,9 @@ int run_lookup(const Options& o, const std::optional<p2p::SecretKey>& secret)
 int run_download(const Options& o, const std::optional<p2p::SecretKey>& secret)
 {
 	Engine engine(engine_options(o, secret));
+	auto node = start_serving(engine, o, secret); // goes before the engine
+	if (o.serve && !node)
+		return kExitFailed;
 	bool tty = !o.quiet && ::isatty(STDERR_FILENO);
 	std::function<void(const Progress&)> show;
 	if (tty)
@@ -234,6 +238,8 @@ int run_download(const Options& o, const std::optional<p2p::SecretKey>& secret)
 		}
 	}
 	std::fflush(stdout);
+	if (node && !engine.interrupted_by()) // the files are done and said so
+		node->seed();
 	if (engine.interrupted_by())
 		return 128 + engine.interrupted_by();
 	if (engine.index_refused())

@@ -12,10 +12,13 @@
 namespace p2pget {
 
 static_assert(kDefaultTimeout == 15.0, "usage_text says 15 s");
+static_assert(kDefaultSeedTime == 30.0, "usage_text says 30 s");
 
 const char* usage_text()
 {
-	return "usage: p2pget [-i HOST[:PORT]] [-o DIR] [-t SECONDS] [--secret-file FILE] [-q] [--json] [-r] NAME...\n"
+	return "usage: p2pget [-i HOST[:PORT]] [-o DIR] [-t SECONDS] [--secret-file FILE] [-q] [--json] [-r]\n"
+	       "              [--no-serve] [--serve-port PORT] [--upload-limit RATE]\n"
+	       "              [--seed-time SECONDS] [--identity FILE] NAME...\n"
 	       "       p2pget --list [PREFIX] [-i HOST[:PORT]] [--json]\n"
 	       "       p2pget --lookup NAME [-i HOST[:PORT]] [--json]\n"
 	       "\n"
@@ -31,6 +34,13 @@ const char* usage_text()
 	       "      --json               one JSON object per line on stdout\n"
 	       "  -r, --recursive          each NAME is a folder: download every file under it\n"
 	       "                           (as does a NAME that ends in /)\n"
+	       "      --no-serve           serve nothing to other downloaders, register nothing\n"
+	       "      --serve-port PORT    serve verified chunks on PORT (default: any free port)\n"
+	       "      --upload-limit RATE  cap on the total upload rate, bytes/s (K, M, G suffixes)\n"
+	       "      --seed-time SECONDS  once done, serve on at most this long while others\n"
+	       "                           still fetch or download (default 30; 0: not at all)\n"
+	       "      --identity FILE      sign our registration at the index with this key\n"
+	       "                           (made there if missing; default: a new key each run)\n"
 	       "      --list [PREFIX]      list every file in the index, or under folder PREFIX\n"
 	       "      --lookup NAME        show the peers holding NAME\n"
 	       "  -v, --verbose            more log output (repeat for debug)\n"
@@ -73,6 +83,37 @@ bool refuse(std::string& err, std::string why)
 	return false;
 }
 
+// The serving flags: nullopt when the scanner stands on none of them, else
+// whether it was accepted (`err` says why not).
+std::optional<bool> apply_serving(p2p::ArgScanner& s, Options& o, std::string& err)
+{
+	if (s.flag(0, "no-serve")) {
+		o.serve = false;
+	} else if (s.value(0, "serve-port")) {
+		auto port = p2p::parse_u64(s.arg(), 65535);
+		if (!port || *port == 0)
+			return refuse(err, "bad port '" + std::string(s.arg()) + "' (1-65535)");
+		o.serve_port = static_cast<std::uint16_t>(*port);
+	} else if (s.value(0, "upload-limit")) {
+		auto rate = p2p::parse_size(s.arg());
+		if (!rate || *rate == 0)
+			return refuse(err, "bad rate '" + std::string(s.arg()) + "' (bytes per second, e.g. 500K or 20M)");
+		o.upload_limit = *rate;
+	} else if (s.value(0, "seed-time")) {
+		auto t = s.arg() == "0" ? std::optional<double>(0.0) : p2p::parse_seconds(s.arg());
+		if (!t)
+			return refuse(err, "bad seed time '" + std::string(s.arg()) + "' (want seconds, 0 to 86400)");
+		o.seed_time = *t;
+	} else if (s.value(0, "identity")) {
+		if (s.arg().empty())
+			return refuse(err, "option --identity needs a file");
+		o.identity_file = std::string(s.arg());
+	} else {
+		return std::nullopt;
+	}
+	return true;
+}
+
 // Applies the argument the scanner stands on; false with `err` when it is
 // refused.
 bool apply(p2p::ArgScanner& s, Options& o, Scanned& sc, std::string& err)
@@ -108,6 +149,8 @@ bool apply(p2p::ArgScanner& s, Options& o, Scanned& sc, std::string& err)
 		sc.recursive = true;
 	} else if (s.value(0, "lookup")) {
 		sc.lookup = std::string(s.arg());
+	} else if (auto serving = apply_serving(s, o, err)) {
+		return *serving;
 	} else if (s.operand()) {
 		sc.names.emplace_back(s.arg());
 	} else {

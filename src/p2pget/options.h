@@ -4,6 +4,7 @@
 
 #include "p2p/address.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@ namespace p2pget {
 
 inline constexpr double kDefaultTimeout = 15.0;
 inline constexpr const char* kDefaultIndex = "127.0.0.1:60000";
+inline constexpr double kDefaultSeedTime = 30.0;
 
 enum class Mode { Download, List, Lookup, Help, Version };
 
@@ -30,6 +32,12 @@ struct Options {
 	std::vector<std::string> names; // Download: deduplicated, in order; Lookup: one
 	std::vector<std::string> folders; // Download: -r FOLDER or FOLDER/, every name under each
 	std::string prefix;               // List: only names under this folder ("" = all)
+	// Serving what is verified to other downloaders (PRODUCT.md, Swarming).
+	bool serve = true;                  // --no-serve: false
+	std::uint16_t serve_port = 0;       // --serve-port; 0: any free port
+	std::uint64_t upload_limit = 0;     // --upload-limit, bytes/s; 0: none
+	double seed_time = kDefaultSeedTime; // --seed-time, seconds; 0: none
+	std::string identity_file;          // --identity; empty: a fresh key per run
 };
 
 struct ParseResult {

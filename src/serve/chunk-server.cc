@@ -107,6 +107,23 @@ void ChunkServer::session_closed(ChunkSession* s, const std::string&)
 		check_drained();
 }
 
+void ChunkServer::announce(const std::string& name, std::uint32_t chunk)
+{
+	auto f = source_.find(name);
+	if (!f || chunk >= f->chunk_count() || !f->chunk_verified(chunk))
+		return;
+	for (auto& [key, s] : sessions_)
+		s->announce(name, *f, chunk);
+}
+
+bool ChunkServer::busy() const
+{
+	for (auto& [key, s] : sessions_)
+		if (s->busy())
+			return true;
+	return false;
+}
+
 void ChunkServer::stop_accepting()
 {
 	listener_.reset();

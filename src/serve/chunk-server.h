@@ -41,6 +41,11 @@ public:
 	// Lets sessions finish what they were asked, for at most `seconds`;
 	// then closes the rest and calls `done`.
 	void drain(double seconds, std::function<void()> done);
+	// The owner verified `chunk` of `name` (and find() now says so): every
+	// session whose client asked a HAVE_MAP of that version gets a HAVE.
+	void announce(const std::string& name, std::uint32_t chunk);
+	// Some session has a request to answer or bytes still to send.
+	bool busy() const;
 
 	// For sessions.
 	event_base* base() const { return base_; }

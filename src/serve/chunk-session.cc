@@ -22,7 +22,7 @@
 namespace serve {
 
 // The optional exchanges this server speaks (p2p-protocol.7, Feature bits).
-inline constexpr std::uint64_t kServeFeatures = 0;
+inline constexpr std::uint64_t kServeFeatures = p2p::kFeatureChunkMaps;
 
 // Next request is answered only when the output has drained to this: a
 // few chunks in flight keep the socket busy, and memory stays bounded
@@ -60,7 +60,8 @@ ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_
 void ChunkSession::on_message(p2p::Message& msg)
 {
 	if (std::holds_alternative<p2p::ManifestRequest>(msg) || std::holds_alternative<p2p::ChunkRequest>(msg) ||
-	    std::holds_alternative<p2p::Ping>(msg) || std::holds_alternative<p2p::Stats>(msg)) {
+	    std::holds_alternative<p2p::Ping>(msg) || std::holds_alternative<p2p::Stats>(msg) ||
+	    std::holds_alternative<p2p::HaveRequest>(msg)) {
 		queue_.push_back(std::move(msg));
 	} else {
 		server_.counters().errors_protocol++;
@@ -92,6 +93,8 @@ void ChunkSession::pump()
 			conn_.send(p2p::Pong{p->token});
 		else if (std::holds_alternative<p2p::Stats>(msg))
 			conn_.send(stats_reply());
+		else if (auto* h = std::get_if<p2p::HaveRequest>(&msg))
+			serve(*h);
 	}
 	if (conn_.closed())
 		return;

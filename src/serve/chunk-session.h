@@ -2,6 +2,7 @@
 // answered strictly in the order received, chunk bytes sent by the kernel.
 #pragma once
 
+#include "chunk-maps.h"
 #include "upload-limit.h"
 
 #include "p2p/ev.h"
@@ -28,6 +29,9 @@ public:
 	bool busy() const { return !queue_.empty() || conn_.output_length() > 0; }
 	std::uint64_t id() const { return id_; }
 	bufferevent* bev() const { return conn_.bev(); }
+	// `name` (now `f`) has one more verified chunk: a HAVE, if this
+	// session's client asked a HAVE_MAP of that version (session-maps.cc).
+	void announce(const std::string& name, const ServedFile& f, std::uint32_t chunk);
 
 private:
 	void on_message(p2p::Message& msg);
@@ -36,6 +40,7 @@ private:
 	void pump();
 	void serve(const p2p::ManifestRequest& req);
 	void serve(const p2p::ChunkRequest& req);
+	void serve(const p2p::HaveRequest& req);
 	// The file's fd for `req`, or -1 once refused.
 	int open_for(const p2p::ChunkRequest& req);
 	void send_file(int fd, const p2p::ChunkRequest& req);
@@ -48,6 +53,7 @@ private:
 	std::deque<p2p::Message> queue_;
 	bool draining_ = false;
 	bool reading_paused_ = false;
+	HaveSubscriptions haves_;
 	int timeout_mode_ = -1; // 0: idle (read timeout), 1: busy (write timeout)
 	p2p::FramedConn conn_;
 	// After conn_, so it leaves the rate-limit group before the bufferevent goes.

@@ -413,7 +413,14 @@ TEST_CASE("peerd answers STATS with its counters, refusals included", "[peerd][s
 	CHECK(m.count("files_busy") == 1);
 	// What the peer speaks, for clients to learn before anything optional.
 	REQUIRE(m.count("features") == 1);
-	CHECK(m["features"] == 0);
+	CHECK(m["features"] == p2p::kFeatureChunkMaps);
+	// A peer's map is always whole, and another version is refused.
+	auto map = ask<p2p::HaveMap>(c, p2p::HaveRequest{"f", 1000, file_content_hash(peer.dir / "f")});
+	REQUIRE(map);
+	CHECK(map->have == std::vector<bool>{true});
+	auto other = ask<p2p::Error>(c, p2p::HaveRequest{"f", 999, file_content_hash(peer.dir / "f")});
+	REQUIRE(other);
+	CHECK(other->code == p2p::ErrorCode::Changed);
 }
 
 // The codec hands a CHUNK_REQUEST longer than 16 MiB to the server, which

@@ -170,3 +170,34 @@ TEST_CASE("p2pget options: folders by -r or a trailing slash", "[p2pget][options
 	CHECK_FALSE(parse({"-r", "../up"}).options);
 	CHECK(parse({"-r", ".hidden/"}).error.find("refusing folder") != std::string::npos);
 }
+
+TEST_CASE("p2pget options: serving flags", "[p2pget][options][serve]")
+{
+	auto d = parse({"a"});
+	REQUIRE(d.options);
+	CHECK(d.options->serve);
+	CHECK(d.options->serve_port == 0);
+	CHECK(d.options->upload_limit == 0);
+	CHECK(d.options->seed_time == 30.0);
+	CHECK(d.options->identity_file.empty());
+
+	auto r = parse({"--no-serve", "--serve-port", "7100", "--upload-limit", "20M", "--seed-time", "2.5",
+	                "--identity", "id.key", "a"});
+	REQUIRE(r.options);
+	CHECK_FALSE(r.options->serve);
+	CHECK(r.options->serve_port == 7100);
+	CHECK(r.options->upload_limit == 20u * 1024 * 1024);
+	CHECK(r.options->seed_time == 2.5);
+	CHECK(r.options->identity_file == "id.key");
+	CHECK(parse({"--seed-time", "0", "a"}).options->seed_time == 0.0);
+
+	CHECK(parse({"--serve-port", "0", "a"}).error == "bad port '0' (1-65535)");
+	CHECK(parse({"--serve-port", "65536", "a"}).error == "bad port '65536' (1-65535)");
+	CHECK(parse({"--upload-limit", "0", "a"}).error == "bad rate '0' (bytes per second, e.g. 500K or 20M)");
+	CHECK(parse({"--upload-limit", "fast", "a"}).error.starts_with("bad rate 'fast'"));
+	CHECK(parse({"--seed-time", "-1", "a"}).error == "bad seed time '-1' (want seconds, 0 to 86400)");
+	CHECK(parse({"--identity", "", "a"}).error == "option --identity needs a file");
+	for (const char* flag : {"--no-serve", "--serve-port PORT", "--upload-limit RATE", "--seed-time SECONDS",
+	                         "--identity FILE"})
+		CHECK(std::string(usage_text()).find(flag) != std::string::npos);
+}

@@ -1,0 +1,34 @@
+// ChunkSession's part in chunk maps: answering HAVE_REQUEST and pushing HAVE
+// for what its client subscribed to. A HAVE goes through the same output
+// as everything else: after any CHUNK_DATA already queued and its bytes
+// (send_file appends a frame and its bytes at once), so no frame ever
+// lands inside raw chunk bytes.
+#include "chunk-session.h"
+
+#include "chunk-maps.h"
+#include "chunk-server.h"
+
+namespace serve {
+
+void ChunkSession::serve(const p2p::HaveRequest& req)
+{
+	auto f = server_.source().find(req.name);
+	if (auto no = check_have(f ? &*f : nullptr, req)) {
+		refuse(no->code, 0, no->text);
+		return;
+	}
+	if (!haves_.add(req)) {
+		refuse(p2p::ErrorCode::Busy, 0, "chunk maps of too many files asked on one connection");
+		return;
+	}
+	conn_.send(have_map(*f, req.name));
+}
+
+void ChunkSession::announce(const std::string& name, const ServedFile& f, std::uint32_t chunk)
+{
+	if (conn_.closed() || !haves_.wants(name, f.size, f.content))
+		return;
+	conn_.send(p2p::Have{name, chunk});
+}
+
+} // namespace serve
