@@ -76,6 +76,12 @@ void ServeNode::chunk_verified(const Download& d, std::uint32_t chunk)
 		server_->announce(d.name(), chunk);
 }
 
+void ServeNode::chunk_fetching(const Download& d, std::uint32_t chunk)
+{
+	if (server_)
+		server_->announce_fetching(d.name(), chunk);
+}
+
 void ServeNode::file_finished(const Download& d)
 {
 	source_.complete(d.name());

@@ -51,6 +51,7 @@ public:
 
 	void manifest_ready(const Download& d) override;
 	void chunk_verified(const Download& d, std::uint32_t chunk) override;
+	void chunk_fetching(const Download& d, std::uint32_t chunk) override;
 	void file_finished(const Download& d) override;
 	void file_failed(const Download& d) override;
 

@@ -23,6 +23,7 @@ std::unique_ptr<ServeNode> start_serving(Engine& engine, const Options& o, const
 		return nullptr;
 	}
 	engine.set_observer(node.get());
+	engine.set_serve_port(node->port());
 	return node;
 }
 

@@ -116,6 +116,15 @@ void ChunkServer::announce(const std::string& name, std::uint32_t chunk)
 		s->announce(name, *f, chunk);
 }
 
+void ChunkServer::announce_fetching(const std::string& name, std::uint32_t chunk)
+{
+	auto f = source_.find(name);
+	if (!f || chunk >= f->chunk_count() || f->chunk_verified(chunk))
+		return;
+	for (auto& [key, s] : sessions_)
+		s->announce(name, *f, chunk, true);
+}
+
 bool ChunkServer::busy() const
 {
 	for (auto& [key, s] : sessions_)

@@ -31,7 +31,7 @@ public:
 	bufferevent* bev() const { return conn_.bev(); }
 	// `name` (now `f`) has one more verified chunk: a HAVE, if this
 	// session's client asked a HAVE_MAP of that version (session-maps.cc).
-	void announce(const std::string& name, const ServedFile& f, std::uint32_t chunk);
+	void announce(const std::string& name, const ServedFile& f, std::uint32_t chunk, bool fetching = false);
 
 private:
 	void on_message(p2p::Message& msg);

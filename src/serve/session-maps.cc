@@ -24,11 +24,14 @@ void ChunkSession::serve(const p2p::HaveRequest& req)
 	conn_.send(have_map(*f, req.name));
 }
 
-void ChunkSession::announce(const std::string& name, const ServedFile& f, std::uint32_t chunk)
+void ChunkSession::announce(const std::string& name, const ServedFile& f, std::uint32_t chunk, bool fetching)
 {
 	if (conn_.closed() || !haves_.wants(name, f.size, f.content))
 		return;
-	conn_.send(p2p::Have{name, chunk});
+	if (fetching)
+		conn_.send(p2p::Fetching{name, chunk});
+	else
+		conn_.send(p2p::Have{name, chunk});
 }
 
 } // namespace serve
