@@ -50,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fstype=$(stat -f -c %T "$DEST")
+fstype=$(df -T "$DEST" | awk 'NR == 2 {print $2}')
 echo "bench: $SIZE_MIB MiB file, 4 peers / 4 nginx on loopback, downloads into $DEST ($fstype$(
 	[ -n "$asked" ] && echo ", as BENCH_DIR asked" || echo ", the work tree's disk; BENCH_DIR=/dev/shm for tmpfs"))" >&2
 "$(dirname "$0")/make-sample-data.sh" "$work" 4 "$SIZE_MIB" bench.bin
