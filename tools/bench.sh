@@ -6,8 +6,11 @@
 #   p2pget                       from the 4 peers (verifies every chunk)
 #   aria2c -x4 -s4 -k2M          from the 4 nginx (verifies nothing)
 #   curl -o FILE                 one stream from one nginx
-# into DEST (default /dev/shm when it exists, else the work dir: the same
-# for all three), in an order that rotates each round. ROUNDS (default 3)
+# into one folder (the same for all three), in an order that rotates each
+# round. That folder is made under BENCH_DIR, by default this work tree's
+# build/ folder: on the work tree's disk, where downloads land (a file
+# system that syncs, unlike tmpfs); BENCH_DIR=/dev/shm asks for tmpfs.
+# The first line says which file system it is. ROUNDS (default 3)
 # rounds; medians; the p2pget/aria2c ratio; peak RSS from /usr/bin/time.
 # Every process it starts runs on a free loopback port and is stopped by
 # PID. Builds nothing: `make all` did. BIN=dir picks other binaries.
@@ -34,10 +37,11 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 pids=()
 work=$(mktemp -d "${TMPDIR:-/tmp}/p2p-bench-XXXXXX")
-if [ -z "${DEST:-}" ]; then
-	if [ -d /dev/shm ] && [ -w /dev/shm ]; then DEST=$(mktemp -d /dev/shm/p2p-bench-XXXXXX); else DEST=$work/dest; fi
-fi
-mkdir -p "$DEST"
+# DEST is the older name of BENCH_DIR.
+asked=${BENCH_DIR:-${DEST:-}}
+BENCH_DIR=${BENCH_DIR:-${DEST:-$(cd "$(dirname "$0")/.." && pwd)/build}}
+mkdir -p "$BENCH_DIR"
+DEST=$(mktemp -d "$BENCH_DIR/p2p-bench-XXXXXX")
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -46,7 +50,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "bench: $SIZE_MIB MiB file, 4 peers / 4 nginx on loopback, downloads into $DEST ($(df -T "$DEST" | awk 'NR==2 {print $2}'))" >&2
+fstype=$(df -T "$DEST" | awk 'NR == 2 {print $2}')
+echo "bench: $SIZE_MIB MiB file, 4 peers / 4 nginx on loopback, downloads into $DEST ($fstype$(
+	[ -n "$asked" ] && echo ", as BENCH_DIR asked" || echo ", the work tree's disk; BENCH_DIR=/dev/shm for tmpfs"))" >&2
 "$(dirname "$0")/make-sample-data.sh" "$work" 4 "$SIZE_MIB" bench.bin
 cat "$work/peers/1/bench.bin" > /dev/null # page-cache it
 
@@ -104,6 +110,9 @@ now() { date +%s.%N; }
 run() {
 	local name=$1; shift
 	rm -f "$DEST/bench.bin"
+	# Untimed: the last writer's dirty pages and freed blocks are settled
+	# before the next one starts, so no client pays for another's.
+	sync
 	local t0 t1
 	t0=$(now)
 	/usr/bin/time -f "%M" -o "$work/rss" "$@" > "$work/$name.out" 2> "$work/$name.err" ||
@@ -139,7 +148,7 @@ mp=$(median "$work/p2pget.rates")
 ma=$(median "$work/aria2c.rates")
 mc=$(median "$work/curl.rates")
 echo
-printf '%s MiB file, %s rounds, downloads into %s\n' "$SIZE_MIB" "$ROUNDS" "$(df -T "$DEST" | awk 'NR==2 {print $2}')"
+printf '%s MiB file, %s rounds, downloads into %s (%s)\n' "$SIZE_MIB" "$ROUNDS" "$DEST" "$fstype"
 printf '%-34s %12s %14s\n' "client" "median MB/s" "peak RSS KiB"
 printf '%-34s %12s %14s\n' "p2pget (4 peers, verified)" "$mp" "$(maxrss "$work/p2pget.rss")"
 printf '%-34s %12s %14s\n' "aria2c -x4 -s4 -k2M (4 nginx)" "$ma" "$(maxrss "$work/aria2c.rss")"

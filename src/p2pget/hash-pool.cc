@@ -23,6 +23,8 @@ VerifyResult verify_seed_chunk(const VerifyJob& job)
 	r.ok = job.file->read_seed(buf.data(), job.length, job.offset) &&
 	       p2p::hash_bytes(buf.data(), job.length) == job.expected &&
 	       job.file->write(buf.data(), job.length, job.offset);
+	if (r.ok)
+		job.file->start_writeback(job.offset, job.length);
 	return r;
 }
 
@@ -49,6 +51,10 @@ VerifyResult verify_chunk(const VerifyJob& job)
 	r.ok = p2p::hash_bytes(bytes, job.length) == job.expected;
 	if (map)
 		::munmap(map, span);
+	// Good bytes are final: their writeback starts here, on the worker,
+	// while the download goes on (a bad chunk is rewritten instead).
+	if (r.ok)
+		job.file->start_writeback(job.offset, job.length);
 	return r;
 }
 

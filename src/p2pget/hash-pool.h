@@ -54,6 +54,7 @@ private:
 
 // Hashes the job's bytes in place (read-only mapping) and compares; for a
 // seed chunk, reads, compares, and copies a match into the partial file.
+// A match's writeback to the disk starts here (PartialFile::start_writeback).
 VerifyResult verify_chunk(const VerifyJob& job);
 
 } // namespace p2pget

@@ -207,6 +207,13 @@ bool PartialFile::write(const void* data, std::size_t len, std::uint64_t offset)
 	return pwrite_all(fd_, data, len, offset);
 }
 
+void PartialFile::start_writeback(std::uint64_t offset, std::uint32_t len) const
+{
+	// SYNC_FILE_RANGE_WRITE alone queues the dirty pages and returns; it
+	// neither waits nor flushes metadata, which stays the fsync's job.
+	::sync_file_range(fd_, static_cast<off_t>(offset), len, SYNC_FILE_RANGE_WRITE);
+}
+
 bool PartialFile::read_seed(void* out, std::size_t len, std::uint64_t offset) const
 {
 	auto p = static_cast<char*>(out);

@@ -43,6 +43,10 @@ public:
 	const std::vector<bool>& recorded() const { return recorded_; }
 	// Writes all of `len` bytes at `offset`; false with errno set.
 	bool write(const void* data, std::size_t len, std::uint64_t offset);
+	// Starts writing [offset, offset + len) to the disk without waiting for
+	// it, so the fsync in finish() has little left to flush. A hint: its
+	// failure is the final fsync's to report. Safe from any thread.
+	void start_writeback(std::uint64_t offset, std::uint32_t len) const;
 	// Records a chunk as verified; call only after its bytes were written
 	// and hashed from the file.
 	bool mark_verified(std::uint32_t chunk);
@@ -51,7 +55,8 @@ public:
 	// Reads all of `len` bytes of the seed at `offset`; false if it has
 	// shrunk or cannot be read. Safe from any thread.
 	bool read_seed(void* out, std::size_t len, std::uint64_t offset) const;
-	// fsync, atomic rename into place, sidecar removed. false + `error`.
+	// fsync (durable before it is visible), atomic rename into place,
+	// sidecar removed. false + `error`.
 	bool finish(std::string& error);
 	const fs::path& partial_path() const { return partial_; }
 	const fs::path& final_path() const { return final_; }

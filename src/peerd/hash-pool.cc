@@ -7,6 +7,8 @@
 #include "p2p/protocol.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -49,6 +51,36 @@ void HashPool::chunk_done(const std::shared_ptr<HashJob>& job)
 	done_(job);
 }
 
+namespace {
+
+// Read and hashed in pieces that fit the core's L2 cache, so the hash reads
+// bytes the copy has just brought in rather than fetching them again from
+// memory: a few percent over one 2 MiB read. Not mapped: a file shrinking
+// under a mapping would kill the daemon with SIGBUS.
+constexpr std::size_t kPiece = 128 * 1024;
+
+// nullopt and `err` when it cannot be read whole (ESTALE: it shrank).
+std::optional<p2p::Hash> hash_range(int fd, std::uint64_t offset, std::size_t len, int& err)
+{
+	thread_local std::vector<unsigned char> buf(kPiece);
+	p2p::Hasher hasher;
+	while (len > 0) {
+		ssize_t n = pread(fd, buf.data(), std::min(len, kPiece), static_cast<off_t>(offset));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? errno : ESTALE;
+			return std::nullopt;
+		}
+		hasher.update(buf.data(), static_cast<std::size_t>(n));
+		offset += static_cast<std::uint64_t>(n);
+		len -= static_cast<std::size_t>(n);
+	}
+	return hasher.finish();
+}
+
+} // namespace
+
 void hash_chunk(int root_fd, HashJob& job, std::uint32_t index)
 {
 	if (job.error.load() != 0)
@@ -71,22 +103,14 @@ void hash_chunk(int root_fd, HashJob& job, std::uint32_t index)
 		close(fd);
 		return;
 	}
-	thread_local std::vector<unsigned char> buf(p2p::kChunkSize);
 	std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(p2p::kChunkSize, job.st.size - offset));
-	std::size_t got = 0;
-	while (got < want) {
-		ssize_t n = pread(fd, buf.data() + got, want - got, static_cast<off_t>(offset + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			job.error = n < 0 ? errno : ESTALE; // shrank: changed
-			close(fd);
-			return;
-		}
-		got += static_cast<std::size_t>(n);
-	}
+	int err = 0;
+	auto h = hash_range(fd, offset, want, err);
 	close(fd);
-	job.chunks[index] = p2p::hash_bytes(buf.data(), want);
+	if (!h)
+		job.error = err;
+	else
+		job.chunks[index] = *h;
 }
 
 } // namespace peerd
