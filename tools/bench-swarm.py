@@ -19,6 +19,7 @@ Options (make variables or the environment; flags override):
   HOSTS=8      downloaders; a list ("8 16") runs each
   SIZE_MIB=128 file size F     RATE_MBIT=100 link rate R
   RUNS=1       runs of each variant       BIN=.  where the programs are
+  NO_SERVE=0   skip the --no-serve comparison run
   --selftest   only check that the shaping gives ~R to one TCP stream
                (and to two streams into one host)
 """
@@ -374,6 +375,9 @@ def variants(a):
     out = subprocess.run([os.path.join(a.bin, "p2pget"), "--help"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
     if "--no-serve" in out:
+        if os.environ.get("NO_SERVE") == "0":
+            say("NO_SERVE=0: skipping the --no-serve comparison")
+            return [("p2pget", [])]
         return [("p2pget", []), ("p2pget --no-serve", ["--no-serve"])]
     say("this p2pget has no --no-serve flag (it does not swarm yet): "
         "running it with default flags only")
