@@ -4,6 +4,8 @@
 
 #include "serve/serve-counters.h"
 
+#include "p2p/registration-link.h"
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -11,7 +13,8 @@
 
 namespace peerd {
 
-struct Counters {
+// The index link's counters (index_connects ...) are the base's fields.
+struct Counters : p2p::LinkCounters {
 	serve::Counters server; // the chunk server's, listed first
 	// sharing
 	std::uint64_t files_hashed = 0;
@@ -19,12 +22,6 @@ struct Counters {
 	std::uint64_t bytes_hashed = 0;
 	std::uint64_t hash_failures = 0;
 	std::uint64_t rescans = 0;
-	// index link
-	std::uint64_t index_connects = 0;
-	std::uint64_t index_registers = 0;
-	std::uint64_t index_updates = 0;
-	std::uint64_t index_errors = 0;
-	std::uint64_t index_refused = 0;        // registration refused (address in use, auth)
 
 	// Name and value of each counter, in a fixed order.
 	std::vector<std::pair<std::string, std::uint64_t>> pairs() const;

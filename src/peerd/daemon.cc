@@ -149,7 +149,7 @@ bool Daemon::start(std::string* error)
 	start_keeper();
 	if (!start_server(lfd, error) || !start_metrics(error))
 		return false;
-	link_ = std::make_unique<IndexLink>(base_, *addr, options_.port, keeper_->table(), counters_, *identity_,
+	link_ = std::make_unique<p2p::RegistrationLink>(base_, std::vector<p2p::SockAddr>{*addr}, options_.port, keeper_->table(), counters_, *identity_,
 	                                    secret_ ? &*secret_ : nullptr);
 	watch_signals();
 	log_info("peer %u sharing %s on port %u (index %s%s%s), at most %zu connections", options_.id,

@@ -4,7 +4,6 @@
 
 #include "counters.h"
 #include "dir-watch.h"
-#include "index-link.h"
 #include "options.h"
 #include "share-keeper.h"
 #include "share-source.h"
@@ -15,6 +14,7 @@
 #include "p2p/frame-auth.h"
 #include "p2p/identity.h"
 #include "p2p/metrics-server.h"
+#include "p2p/registration-link.h"
 
 #include <memory>
 #include <optional>
@@ -62,7 +62,7 @@ private:
 	p2p::EventPtr sigint_, sigterm_, sighup_, sigusr1_, refusals_ev_;
 	std::unique_ptr<ShareKeeper> keeper_;
 	std::unique_ptr<DirWatch> watch_;
-	std::unique_ptr<IndexLink> link_;
+	std::unique_ptr<p2p::RegistrationLink> link_;
 	std::unique_ptr<ShareSource> source_;
 	std::unique_ptr<serve::ChunkServer> server_;
 	std::unique_ptr<p2p::MetricsServer> metrics_;

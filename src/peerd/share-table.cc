@@ -52,9 +52,9 @@ void ShareTable::clear_changes()
 
 static p2p::FileEntry entry_of(const SharedFile& f) { return {f.name, f.st.size, f.content}; }
 
-std::vector<p2p::Update> ShareTable::take_updates()
+std::vector<p2p::Message> ShareTable::take_updates()
 {
-	std::vector<p2p::Update> pages;
+	std::vector<p2p::Message> pages;
 	p2p::Update page;
 	std::size_t used = 0;
 	auto flush_if_full = [&](std::size_t more) {
@@ -107,6 +107,13 @@ void ShareTable::full_pages(std::uint16_t port, p2p::Register& reg, std::vector<
 	}
 	if (!first && !page.added.empty())
 		rest.push_back(std::move(page));
+}
+
+void ShareTable::full_pages(std::uint16_t port, p2p::Register& reg, std::vector<p2p::Message>& rest) const
+{
+	std::vector<p2p::Update> pages;
+	full_pages(port, reg, pages);
+	rest.assign(std::make_move_iterator(pages.begin()), std::make_move_iterator(pages.end()));
 }
 
 } // namespace peerd

@@ -5,6 +5,7 @@
 #include "share-scan.h"
 
 #include "p2p/message.h"
+#include "p2p/registration-link.h"
 
 #include <map>
 #include <set>
@@ -20,7 +21,7 @@ struct SharedFile {
 	p2p::Hash content{};
 };
 
-class ShareTable {
+class ShareTable final : public p2p::Holdings {
 public:
 	const SharedFile* find(const std::string& name) const;
 	// Adds or replaces; recorded as a change for the index.
@@ -30,16 +31,17 @@ public:
 	// Every shared name equal to `dir` or under `dir`/ (for vanished folders).
 	std::vector<std::string> names_under(const std::string& dir) const;
 
-	std::size_t size() const { return files_.size(); }
+	std::size_t size() const override { return files_.size(); }
 	const std::map<std::string, SharedFile>& files() const { return files_; }
 
-	bool has_changes() const { return !added_.empty() || !removed_.empty(); }
+	bool has_changes() const override { return !added_.empty() || !removed_.empty(); }
 	// Forgets pending changes (a full register supersedes them).
-	void clear_changes();
+	void clear_changes() override;
 	// Pending changes as Update frames that each fit in one payload; clears them.
-	std::vector<p2p::Update> take_updates();
+	std::vector<p2p::Message> take_updates() override;
 	// The whole table as a Register (first page) plus Update pages.
 	void full_pages(std::uint16_t port, p2p::Register& reg, std::vector<p2p::Update>& rest) const;
+	void full_pages(std::uint16_t port, p2p::Register& reg, std::vector<p2p::Message>& rest) const override;
 
 private:
 	std::map<std::string, SharedFile> files_;

@@ -241,9 +241,10 @@ TEST_CASE("share table: changes become update pages; full pages fit a frame", "[
 	table.erase("gone-again");
 	auto pages = table.take_updates();
 	REQUIRE(pages.size() == 1);
-	CHECK(pages[0].added.size() == 1);
-	CHECK(pages[0].added[0].name == "new");
-	CHECK(pages[0].removed == std::vector<std::string>{"gone-again", "some/longer/folder/name/file-1"});
+	auto& page = std::get<p2p::Update>(pages[0]);
+	CHECK(page.added.size() == 1);
+	CHECK(page.added[0].name == "new");
+	CHECK(page.removed == std::vector<std::string>{"gone-again", "some/longer/folder/name/file-1"});
 	CHECK_FALSE(table.has_changes());
 	CHECK(table.names_under("some/longer").size() == 29999);
 	CHECK(table.names_under("new") == std::vector<std::string>{"new"});
