@@ -72,7 +72,11 @@ void Engine::set_serve_port(std::uint16_t port)
 	freeifaddrs(list);
 }
 
-void Engine::fetching(Download&, std::uint32_t) {}
+void Engine::fetching(Download& d, std::uint32_t chunk)
+{
+	if (observer_)
+		observer_->chunk_fetching(d, chunk);
+}
 
 bool Engine::is_self(const p2p::SockAddr& addr) const
 {
