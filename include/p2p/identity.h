@@ -22,6 +22,8 @@ public:
 	// Reads the key pair at `path`, or makes one there (mode 0600) if there is
 	// none. A key file others can read is refused, as ssh does.
 	static std::optional<Identity> load_or_create(const std::string& path, std::string* error);
+	// A new key pair kept only in memory (a p2pget that serves for one run).
+	static Identity generate();
 
 	Identity(const Identity&) = delete;
 	Identity& operator=(const Identity&) = delete;

@@ -44,6 +44,13 @@ Identity::Identity(Identity&& other) noexcept : public_(other.public_), secret_(
 
 Identity::~Identity() { sodium_memzero(secret_.data(), secret_.size()); }
 
+Identity Identity::generate()
+{
+	Identity id;
+	crypto_sign_keypair(id.public_.data(), id.secret_.data());
+	return id;
+}
+
 std::optional<Identity> Identity::load_or_create(const std::string& path, std::string* error)
 {
 	Identity id;

@@ -17,8 +17,8 @@ public:
 	virtual void manifest_ready(const Download& d) = 0;
 	// One more chunk verified: fetched, or found on disk at resume.
 	virtual void chunk_verified(const Download& d, std::uint32_t chunk) = 0;
-	// `chunk` was asked of a seed: it should be verified soon.
-	virtual void chunk_fetching(const Download& d, std::uint32_t chunk) = 0;
+	// It asked a complete holder for `chunk` (FETCHING to our clients).
+	virtual void chunk_fetching(const Download&, std::uint32_t) {}
 	// Every chunk verified and the file renamed into place.
 	virtual void file_finished(const Download& d) = 0;
 	// Failed or interrupted: its chunks may be served no more.

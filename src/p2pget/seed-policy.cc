@@ -29,11 +29,10 @@ std::string SeedPolicy::why(double now) const
 }
 
 bool others_partial(const p2p::HoldersReply& reply, std::uint64_t size, const p2p::Hash& hash,
-                    const std::optional<p2p::IpBytes>& self_host, std::uint16_t self_port)
+                    const std::function<bool(const p2p::PeerHolding&)>& is_self)
 {
 	return std::any_of(reply.peers.begin(), reply.peers.end(), [&](const p2p::PeerHolding& h) {
-		bool self = h.port == self_port && (!self_host || h.host == *self_host);
-		return !self && h.chunks != p2p::kCompleteHolding && h.size == size && h.hash == hash;
+		return !is_self(h) && h.chunks != p2p::kCompleteHolding && h.size == size && h.hash == hash;
 	});
 }
 

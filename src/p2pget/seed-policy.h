@@ -9,6 +9,7 @@
 #include "p2p/message.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -43,9 +44,9 @@ private:
 	std::optional<bool> others_; // no answer yet
 };
 
-// Whether `reply` lists a partial holder of version (size, hash) other than
-// us (`self_host`, `self_port`; no host: any with our port is us).
+// Whether `reply` lists a partial holder of version (size, hash) that is
+// not us (`is_self`: our own chunk server, which the index lists too).
 bool others_partial(const p2p::HoldersReply& reply, std::uint64_t size, const p2p::Hash& hash,
-                    const std::optional<p2p::IpBytes>& self_host, std::uint16_t self_port);
+                    const std::function<bool(const p2p::PeerHolding&)>& is_self);
 
 } // namespace p2pget

@@ -40,8 +40,11 @@ std::uint16_t bound_port(int fd)
 } // namespace
 
 ServeNode::ServeNode(event_base* base, ServeConfig config, std::string& error)
-	: base_(base), config_(std::move(config))
+	: base_(base), config_(std::move(config)), holdings_([] { return p2p::precise_now(); }),
+	  due_ev_(evtimer_new(base, due_cb, this))
 {
+	if (config_.register_at_index && !start_link(error))
+		return;
 	int lfd = serve::listen_socket(config_.port, &error);
 	if (lfd < 0)
 		return;
@@ -59,21 +62,89 @@ ServeNode::ServeNode(event_base* base, ServeConfig config, std::string& error)
 	log_info("serving verified chunks on port %u%s", port_, limits.secret ? " (frames MAC'd)" : "");
 }
 
-// The sessions go before the source and counters they use.
-ServeNode::~ServeNode() { server_.reset(); }
+// Registered from the first file served on: before that there is nothing
+// to offer, and a download the index cannot answer registers nothing.
+void ServeNode::ensure_link()
+{
+	if (link_ || !index_addr_ || !identity_)
+		return;
+	link_ = std::make_unique<p2p::RegistrationLink>(base_, std::vector<p2p::SockAddr>{*index_addr_}, port_,
+	                                                holdings_, link_counters_, *identity_,
+	                                                config_.secret ? &*config_.secret : nullptr);
+	link_->start();
+}
+
+// The key (a new one per run unless --identity names a file) and the
+// index's address; the link itself starts with the first file served.
+bool ServeNode::start_link(std::string& error)
+{
+	if (config_.identity_file.empty()) {
+		identity_.emplace(p2p::Identity::generate());
+	} else {
+		std::string why;
+		auto id = p2p::Identity::load_or_create(config_.identity_file, &why);
+		if (!id) {
+			error = "--identity " + why;
+			return false;
+		}
+		identity_.emplace(std::move(*id));
+	}
+	std::string why;
+	index_addr_ = p2p::resolve(config_.index, &why);
+	if (!index_addr_)
+		log_info("not registering as a holder: cannot resolve the index %s: %s", config_.index.host.c_str(),
+		         why.c_str());
+	return true;
+}
+
+// The link (its connection) and the sessions go before what they use.
+ServeNode::~ServeNode()
+{
+	link_.reset();
+	server_.reset();
+}
+
+void ServeNode::due_cb(evutil_socket_t, short, void* self)
+{
+	auto* n = static_cast<ServeNode*>(self);
+	if (n->link_)
+		n->link_->changed();
+	n->schedule_counts();
+}
+
+void ServeNode::schedule_counts()
+{
+	auto due = holdings_.next_due();
+	if (!due || !link_ || evtimer_pending(due_ev_.get(), nullptr))
+		return;
+	timeval tv = p2p::to_timeval(std::max(0.0, *due - p2p::precise_now()) + 0.01);
+	evtimer_add(due_ev_.get(), &tv);
+}
 
 void ServeNode::manifest_ready(const Download& d)
 {
 	const FileResult& r = d.result();
 	ServedVersion v{r.size, r.hash, d.chunk_size(), d.chunk_hashes()};
-	if (!source_.add(d.name(), std::move(v), d.file_fd()))
+	if (!source_.add(d.name(), std::move(v), d.file_fd())) {
 		log_warn("%s: not serving it: %s", d.name().c_str(), std::strerror(errno));
+		return;
+	}
+	holdings_.started({d.name(), r.size, r.hash}, 0);
+	ensure_link();
+	if (link_)
+		link_->changed();
 }
 
 void ServeNode::chunk_verified(const Download& d, std::uint32_t chunk)
 {
-	if (source_.verify(d.name(), chunk) && server_)
+	if (!source_.verify(d.name(), chunk))
+		return;
+	if (server_)
 		server_->announce(d.name(), chunk);
+	holdings_.grew(d.name(), source_.verified_count(d.name()));
+	if (link_ && holdings_.has_changes())
+		link_->changed();
+	schedule_counts();
 }
 
 void ServeNode::chunk_fetching(const Download& d, std::uint32_t chunk)
@@ -87,16 +158,40 @@ void ServeNode::file_finished(const Download& d)
 	source_.complete(d.name());
 	const FileResult& r = d.result();
 	done_.push_back({d.name(), r.size, r.hash});
+	holdings_.completed(d.name());
+	if (link_)
+		link_->changed();
 }
 
-void ServeNode::file_failed(const Download& d) { source_.remove(d.name()); }
+void ServeNode::file_failed(const Download& d)
+{
+	source_.remove(d.name());
+	holdings_.dropped(d.name());
+	if (link_)
+		link_->changed();
+}
 
 int ServeNode::seed()
 {
-	if (!server_ || done_.empty())
-		return 0;
-	SeedRun run(base_, *server_, counters_, done_, config_, port_);
-	return run.run(p2p::precise_now());
+	int sig = 0;
+	if (server_ && !done_.empty()) {
+		SeedRun run(base_, *server_, counters_, done_, config_);
+		sig = run.run(p2p::precise_now());
+	}
+	unregister();
+	return sig;
+}
+
+// Waits (at most the link's 1 s) for the index to take our UNREGISTER.
+void ServeNode::unregister()
+{
+	if (!link_)
+		return;
+	bool done = false;
+	link_->unregister([&] { done = true; });
+	while (!done)
+		event_base_loop(base_, EVLOOP_ONCE);
+	link_.reset();
 }
 
 } // namespace p2pget

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "download-observer.h"
+#include "serve-holdings.h"
 #include "serve-source.h"
 
 #include "serve/chunk-server.h"
@@ -13,7 +14,10 @@
 #include "p2p/address.h"
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
+#include "p2p/identity.h"
+#include "p2p/registration-link.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +32,10 @@ struct ServeConfig {
 	p2p::HostPort index;            // asked about other holders while seeding
 	double timeout = 15;
 	std::optional<p2p::SecretKey> secret; // closed cluster
+	std::string identity_file;            // empty: a new key for this run
+	bool register_at_index = true;        // as a partial holder
+	// Whether a holder the index lists is this very process.
+	std::function<bool(const p2p::PeerHolding&)> is_self = [](const p2p::PeerHolding&) { return false; };
 };
 
 // A file done and served whole, for the seeding decision.
@@ -56,16 +64,30 @@ public:
 	void file_failed(const Download& d) override;
 
 	// After the downloads: serves on while the seed policy says so, or
-	// until SIGINT/SIGTERM; returns that signal, or 0.
+	// until SIGINT/SIGTERM, then unregisters; returns that signal, or 0.
 	int seed();
+	bool registered() const { return link_ && link_->registered(); }
 
 private:
+	bool start_link(std::string& error);
+	void ensure_link();
+	// Counts held back by the 2 s rule go out when due.
+	void schedule_counts();
+	static void due_cb(evutil_socket_t, short, void* self);
+	void unregister();
+
 	event_base* base_;
 	ServeConfig config_;
 	std::uint16_t port_ = 0;
 	serve::Counters counters_;
 	DownloadSource source_{counters_};
 	std::vector<SeededFile> done_;
+	ServeHoldings holdings_;
+	p2p::LinkCounters link_counters_;
+	std::optional<p2p::Identity> identity_;
+	std::optional<p2p::SockAddr> index_addr_;
+	p2p::EventPtr due_ev_;
+	std::unique_ptr<p2p::RegistrationLink> link_;
 	std::unique_ptr<serve::ChunkServer> server_;
 };
 

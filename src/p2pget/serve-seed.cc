@@ -17,8 +17,8 @@ constexpr double kLookupTimeout = 3.0;
 } // namespace
 
 SeedRun::SeedRun(event_base* base, serve::ChunkServer& server, const serve::Counters& counters,
-                 const std::vector<SeededFile>& files, const ServeConfig& config, std::uint16_t port)
-	: base_(base), server_(server), counters_(counters), files_(files), port_(port), seed_time_(config.seed_time),
+                 const std::vector<SeededFile>& files, const ServeConfig& config)
+	: base_(base), server_(server), counters_(counters), files_(files), config_(config),
 	  index_(base, config.index, std::min(config.timeout, kLookupTimeout), config.secret ? &*config.secret : nullptr)
 {
 	tick_.reset(event_new(base, -1, EV_PERSIST, tick_cb, this));
@@ -35,7 +35,7 @@ SeedRun::~SeedRun()
 
 int SeedRun::run(double done_at)
 {
-	policy_.emplace(seed_time_, done_at);
+	policy_.emplace(config_.seed_time, done_at);
 	last_bytes_ = counters_.bytes_served;
 	if (server_.busy())
 		policy_->served(done_at);
@@ -95,7 +95,7 @@ void SeedRun::on_holders(const p2p::Message* reply, std::size_t file)
 {
 	const SeededFile& f = files_[file];
 	if (auto* hr = reply ? std::get_if<p2p::HoldersReply>(reply) : nullptr)
-		round_found_ = round_found_ || others_partial(*hr, f.size, f.hash, std::nullopt, port_);
+		round_found_ = round_found_ || others_partial(*hr, f.size, f.hash, config_.is_self);
 	if (pending_ > 0 && --pending_ == 0) {
 		policy_->holders(round_found_);
 		on_tick(); // a lone download stops on the answer, not a tick later

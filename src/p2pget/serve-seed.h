@@ -25,7 +25,7 @@ public:
 	static constexpr double kTick = 0.25;
 
 	SeedRun(event_base* base, serve::ChunkServer& server, const serve::Counters& counters,
-	        const std::vector<SeededFile>& files, const ServeConfig& config, std::uint16_t port);
+	        const std::vector<SeededFile>& files, const ServeConfig& config);
 	SeedRun(const SeedRun&) = delete;
 	SeedRun& operator=(const SeedRun&) = delete;
 	~SeedRun();
@@ -44,8 +44,7 @@ private:
 	serve::ChunkServer& server_;
 	const serve::Counters& counters_;
 	const std::vector<SeededFile>& files_;
-	std::uint16_t port_;
-	double seed_time_;
+	const ServeConfig& config_;
 	std::optional<SeedPolicy> policy_;
 	std::uint64_t last_bytes_ = 0;
 	std::size_t next_file_ = 0;

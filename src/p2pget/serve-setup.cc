@@ -16,6 +16,8 @@ std::unique_ptr<ServeNode> start_serving(Engine& engine, const Options& o, const
 	c.index = o.index;
 	c.timeout = o.timeout;
 	c.secret = secret;
+	c.identity_file = o.identity_file;
+	c.is_self = [&engine](const p2p::PeerHolding& h) { return engine.is_self(p2p::to_sockaddr(h.host, h.port)); };
 	std::string error;
 	auto node = std::make_unique<ServeNode>(engine.base(), std::move(c), error);
 	if (!node->ok()) {
@@ -23,7 +25,7 @@ std::unique_ptr<ServeNode> start_serving(Engine& engine, const Options& o, const
 		return nullptr;
 	}
 	engine.set_observer(node.get());
-	engine.set_serve_port(node->port());
+	engine.set_serve_port(node->port()); // so that it never fetches from itself
 	return node;
 }
 

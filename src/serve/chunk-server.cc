@@ -113,7 +113,7 @@ void ChunkServer::announce(const std::string& name, std::uint32_t chunk)
 	if (!f || chunk >= f->chunk_count() || !f->chunk_verified(chunk))
 		return;
 	for (auto& [key, s] : sessions_)
-		s->announce(name, *f, chunk);
+		s->announce(name, *f, p2p::Have{name, chunk});
 }
 
 void ChunkServer::announce_fetching(const std::string& name, std::uint32_t chunk)
@@ -122,7 +122,7 @@ void ChunkServer::announce_fetching(const std::string& name, std::uint32_t chunk
 	if (!f || chunk >= f->chunk_count() || f->chunk_verified(chunk))
 		return;
 	for (auto& [key, s] : sessions_)
-		s->announce(name, *f, chunk, true);
+		s->announce(name, *f, p2p::Fetching{name, chunk});
 }
 
 bool ChunkServer::busy() const

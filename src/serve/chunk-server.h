@@ -44,8 +44,8 @@ public:
 	// The owner verified `chunk` of `name` (and find() now says so): every
 	// session whose client asked a HAVE_MAP of that version gets a HAVE.
 	void announce(const std::string& name, std::uint32_t chunk);
-	// The owner asked a seed for `chunk` of `name`: FETCHING to the same
-	// sessions, so their clients wait for our HAVE instead of asking a seed.
+	// The owner asked a complete holder for `chunk` of `name`: the same
+	// sessions get a FETCHING.
 	void announce_fetching(const std::string& name, std::uint32_t chunk);
 	// Some session has a request to answer or bytes still to send.
 	bool busy() const;

@@ -29,9 +29,9 @@ public:
 	bool busy() const { return !queue_.empty() || conn_.output_length() > 0; }
 	std::uint64_t id() const { return id_; }
 	bufferevent* bev() const { return conn_.bev(); }
-	// `name` (now `f`) has one more verified chunk: a HAVE, if this
-	// session's client asked a HAVE_MAP of that version (session-maps.cc).
-	void announce(const std::string& name, const ServedFile& f, std::uint32_t chunk, bool fetching = false);
+	// News of `name` (now `f`): a HAVE or FETCHING, sent if this session's
+	// client asked a HAVE_MAP of that version (session-maps.cc).
+	void announce(const std::string& name, const ServedFile& f, const p2p::Message& news);
 
 private:
 	void on_message(p2p::Message& msg);

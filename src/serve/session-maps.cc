@@ -1,5 +1,5 @@
 // ChunkSession's part in chunk maps: answering HAVE_REQUEST and pushing HAVE
-// for what its client subscribed to. A HAVE goes through the same output
+// (and FETCHING) for what its client subscribed to. Such news goes through the same output
 // as everything else: after any CHUNK_DATA already queued and its bytes
 // (send_file appends a frame and its bytes at once), so no frame ever
 // lands inside raw chunk bytes.
@@ -24,14 +24,11 @@ void ChunkSession::serve(const p2p::HaveRequest& req)
 	conn_.send(have_map(*f, req.name));
 }
 
-void ChunkSession::announce(const std::string& name, const ServedFile& f, std::uint32_t chunk, bool fetching)
+void ChunkSession::announce(const std::string& name, const ServedFile& f, const p2p::Message& news)
 {
 	if (conn_.closed() || !haves_.wants(name, f.size, f.content))
 		return;
-	if (fetching)
-		conn_.send(p2p::Fetching{name, chunk});
-	else
-		conn_.send(p2p::Have{name, chunk});
+	conn_.send(news);
 }
 
 } // namespace serve

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <dirent.h>
 #include <fstream>
 #include <map>
@@ -28,9 +29,10 @@ constexpr std::uint64_t kChunk = 2 * MiB;
 constexpr std::uint64_t kSize = 6 * kChunk + 1234; // 7 chunks; about 7 s at 2 MiB/s
 
 struct Swarm {
-	explicit Swarm(Cluster& c, std::vector<std::string> peer_args = {}) : cluster(c)
+	explicit Swarm(Cluster& c, std::vector<std::string> peer_args = {}, bool limited = true) : cluster(c)
 	{
-		peer_args.insert(peer_args.end(), {"--rate-limit", "2M"});
+		if (limited)
+			peer_args.insert(peer_args.end(), {"--rate-limit", "2M"});
 		cluster.start_peer(peer_args);
 		fixtures::write_file(cluster.peer_dir(0) / "big.bin", kSize, 31);
 		fixtures::write_file(cluster.peer_dir(0) / "other.bin", 3 * MiB, 32);
@@ -52,13 +54,16 @@ struct Swarm {
 	std::string bytes;
 };
 
-// The next HAVE on `c`, skipping nothing else (none is owed).
+// The next HAVE on `c`, skipping FETCHINGs (nothing else is owed).
 std::optional<p2p::Have> next_have(Client& c, std::chrono::milliseconds timeout = 20s)
 {
-	auto m = c.recv(timeout);
-	if (!m || !std::holds_alternative<p2p::Have>(*m))
-		return std::nullopt;
-	return std::get<p2p::Have>(*m);
+	while (auto m = c.recv(timeout)) {
+		if (auto* h = std::get_if<p2p::Have>(&*m))
+			return *h;
+		if (!std::holds_alternative<p2p::Fetching>(*m))
+			return std::nullopt;
+	}
+	return std::nullopt;
 }
 
 // Asks for chunk `k`; HAVEs that arrive before the answer go into `have`.
@@ -72,10 +77,29 @@ std::optional<p2p::Message> ask_chunk(Client& c, const Swarm& s, std::uint32_t k
 			have.at(h->chunk) = true;
 			continue;
 		}
+		if (std::holds_alternative<p2p::Fetching>(*m))
+			continue;
 		if (auto* d = std::get_if<p2p::ChunkData>(&*m))
 			raw = c.recv_raw(d->length, 20s).value_or("");
 		return m;
 	}
+	return std::nullopt;
+}
+
+// What the index lists for big.bin at `port` (nullopt: not listed).
+std::optional<p2p::PeerHolding> holding(Cluster& c, std::uint16_t port, const p2p::SecretKey* key = nullptr)
+{
+	Client idx;
+	if (!idx.connect(c.index_port()))
+		return std::nullopt;
+	if (key)
+		idx.set_secret(*key);
+	auto r = fixtures::ask<p2p::HoldersReply>(idx, p2p::LookupHolders{"big.bin"});
+	if (!r)
+		return std::nullopt;
+	for (auto& h : r->peers)
+		if (h.port == port)
+			return h;
 	return std::nullopt;
 }
 
@@ -214,6 +238,17 @@ TEST_CASE("p2pget --no-serve listens nowhere; by default it listens once", "[p2p
 		// Mid-download (the peer sends 2 MiB/s): look at its sockets.
 		REQUIRE(fixtures::eventually([&] { return fs::exists(c.out() / ".big.bin.p2part"); }, 20s));
 		CHECK(listening_sockets(get.pid()) == (serve ? 1u : 0u));
+		// Registered as a partial holder, or not at all: only the seed is listed.
+		Client idx;
+		REQUIRE(idx.connect(c.index_port()));
+		std::size_t listed = 0;
+		REQUIRE(fixtures::eventually(
+			[&] {
+				auto r = fixtures::ask<p2p::HoldersReply>(idx, p2p::LookupHolders{"big.bin"});
+				listed = r ? r->peers.size() : 0;
+				return listed == (serve ? 2u : 1u);
+			},
+			10s));
 		auto status = get.wait(60s);
 		REQUIRE(status);
 		CHECK(*status == 0);
@@ -248,12 +283,105 @@ TEST_CASE("p2pget serving in a closed cluster: MAC'd, and refused without the se
 	REQUIRE(std::holds_alternative<p2p::ChunkData>(*served));
 	CHECK(bytes == s.chunk_bytes(h->chunk));
 
+	REQUIRE(fixtures::eventually([&] { return holding(c, port, &key).has_value(); }));
+
 	Client without;
 	REQUIRE(without.connect(port));
 	REQUIRE(without.send(s.have_req()));
 	CHECK(without.closed_by_peer(10s)); // refused (BadAuth), never a map
 
 	auto status = get.wait(60s);
+	REQUIRE(status);
+	CHECK(*status == 0);
+	CHECK(fixtures::same_contents(c.out() / "big.bin", c.peer_dir(0) / "big.bin"));
+}
+
+TEST_CASE("p2pget is listed as a partial holder while it downloads, complete while it seeds, gone after",
+          "[p2pget][integration][serve][index]")
+{
+	REQUIRE(p2p::hash_init());
+	Cluster c;
+	Swarm s(c);
+	std::uint16_t port = fixtures::free_port();
+	fixtures::Process get(c.get_argv({"--serve-port", std::to_string(port), "--identity",
+	                                  (c.root() / "id.key").string(), "big.bin"}));
+	// Partial, with a count that grows as chunks are verified.
+	std::optional<p2p::PeerHolding> h;
+	REQUIRE(fixtures::eventually([&] { return (h = holding(c, port)) && !h->complete() && h->chunks > 0; }, 30s));
+	CHECK(h->size == kSize);
+	CHECK(h->hash == s.hash);
+	CHECK(h->chunks < s.chunks.size());
+	auto status = get.wait(60s);
+	INFO("stderr: " << get.stderr_text());
+	REQUIRE(status);
+	CHECK(*status == 0);
+	CHECK(fixtures::same_contents(c.out() / "big.bin", c.peer_dir(0) / "big.bin"));
+	// It unregistered as it stopped; its own key file was made for it.
+	CHECK_FALSE(holding(c, port));
+	CHECK(fs::file_size(c.root() / "id.key") == 64);
+	CHECK((fs::status(c.root() / "id.key").permissions() & fs::perms::group_read) == fs::perms::none);
+}
+
+TEST_CASE("a finished p2pget seeds while another downloader is partial, then exits",
+          "[p2pget][integration][serve][seed]")
+{
+	REQUIRE(p2p::hash_init());
+	Cluster c;
+	Swarm s(c, {}, false);
+	// Another downloader of the same version, one chunk in, as the index sees it.
+	Client other;
+	REQUIRE(other.connect(c.index_port()));
+	REQUIRE(fixtures::ask<p2p::Ok>(other, p2p::Register{7399, {}}));
+	REQUIRE(other.send(p2p::UpdatePartial{{{{"big.bin", kSize, s.hash}, 1}}}));
+	REQUIRE(fixtures::eventually([&] { return holding(c, 7399).has_value(); }));
+
+	std::uint16_t port = fixtures::free_port();
+	fixtures::Process get(c.get_argv({"--serve-port", std::to_string(port), "--seed-time", "120", "--json", "big.bin"}));
+	// The result is printed when the file is done, before seeding.
+	REQUIRE(fixtures::eventually([&] { return get.stdout_text().find("\"status\":\"ok\"") != std::string::npos; },
+	                             30s));
+	CHECK(fixtures::same_contents(c.out() / "big.bin", c.peer_dir(0) / "big.bin"));
+	CHECK(get.running());
+	std::optional<p2p::PeerHolding> h;
+	REQUIRE(fixtures::eventually([&] { return (h = holding(c, port)) && h->complete(); }));
+	// Still serving: every chunk now, to anyone.
+	Client raw;
+	REQUIRE(raw.connect(port));
+	auto map = fixtures::ask<p2p::HaveMap>(raw, s.have_req());
+	REQUIRE(map);
+	CHECK(map->have == std::vector<bool>(s.chunks.size(), true));
+	raw.close();
+
+	// The other one is gone: no partial holder left, so it stops long
+	// before its seed time, and unregisters.
+	other.close();
+	auto status = get.wait(30s);
+	REQUIRE(status);
+	CHECK(*status == 0);
+	CHECK_FALSE(holding(c, port));
+}
+
+TEST_CASE("a lone p2pget exits as soon as it is done, and SIGTERM ends seeding with the downloads' status",
+          "[p2pget][integration][serve][seed]")
+{
+	REQUIRE(p2p::hash_init());
+	Cluster c;
+	Swarm s(c, {}, false);
+	auto lone = c.get({"--seed-time", "120", "big.bin"}, 30s); // far less than its seed time
+	CHECK(lone.status == 0);
+	CHECK(fixtures::same_contents(c.out() / "big.bin", c.peer_dir(0) / "big.bin"));
+
+	Client other;
+	REQUIRE(other.connect(c.index_port()));
+	REQUIRE(fixtures::ask<p2p::Ok>(other, p2p::Register{7398, {}}));
+	REQUIRE(other.send(p2p::UpdatePartial{{{{"big.bin", kSize, s.hash}, 1}}}));
+	fs::remove_all(c.out());
+	std::uint16_t port = fixtures::free_port();
+	fixtures::Process get(c.get_argv({"--serve-port", std::to_string(port), "--seed-time", "120", "--json", "big.bin"}));
+	REQUIRE(fixtures::eventually([&] { auto h = holding(c, port); return h && h->complete(); }, 30s));
+	CHECK(get.running());
+	get.signal(SIGTERM);
+	auto status = get.wait(10s);
 	REQUIRE(status);
 	CHECK(*status == 0);
 	CHECK(fixtures::same_contents(c.out() / "big.bin", c.peer_dir(0) / "big.bin"));

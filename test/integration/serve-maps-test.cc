@@ -145,3 +145,34 @@ TEST_CASE("serve library: HAVE_REQUEST for another file or version is refused, t
 	REQUIRE(outside);
 	CHECK(outside->code == p2p::ErrorCode::BadName);
 }
+
+TEST_CASE("serve library: FETCHING goes where HAVE goes, for chunks not verified yet", "[serve][maps]")
+{
+	REQUIRE(p2p::hash_init());
+	TempDir tmp;
+	write_file(tmp / "part.bin", kSize, 24);
+	serve::Counters counters;
+	PartialSource source(tmp / "part.bin", counters);
+	source.verified_[0] = true;
+	ServerThread server(source, counters);
+	Client asked, other;
+	REQUIRE(asked.connect(server.port()));
+	REQUIRE(other.connect(server.port()));
+	REQUIRE(ask<p2p::HaveMap>(asked, have_req(source)));
+	server.run_on_loop([](serve::ChunkServer& s) {
+		s.announce_fetching("part.bin", 0); // verified already: nothing to say
+		s.announce_fetching("part.bin", 4);
+		s.announce_fetching("other.bin", 1); // not served
+	});
+	auto f = asked.recv();
+	REQUIRE(f);
+	REQUIRE(std::holds_alternative<p2p::Fetching>(*f));
+	CHECK(std::get<p2p::Fetching>(*f) == p2p::Fetching{"part.bin", 4});
+	verify(server, source, 4);
+	auto h = asked.recv();
+	REQUIRE(h);
+	CHECK(std::get<p2p::Have>(*h) == p2p::Have{"part.bin", 4});
+	auto pong = ask<p2p::Pong>(other, p2p::Ping{3}); // never subscribed: nothing came
+	REQUIRE(pong);
+	CHECK(pong->token == 3);
+}

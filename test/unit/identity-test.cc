@@ -65,3 +65,15 @@ TEST_CASE("a registration signature binds key, nonce, port and files", "[identit
 	more.files.push_back({"b.txt", 1, {}});
 	CHECK_FALSE(verify_registration(id->public_key(), sig, nonce, more)); // another file list
 }
+
+TEST_CASE("a generated identity signs, and each one is new", "[identity]")
+{
+	REQUIRE(hash_init());
+	Identity a = Identity::generate();
+	Identity b = Identity::generate();
+	CHECK(a.public_key() != b.public_key());
+	Nonce nonce = make_nonce();
+	Register reg = sample();
+	CHECK(verify_registration(a.public_key(), a.sign_registration(nonce, reg), nonce, reg));
+	CHECK_FALSE(verify_registration(b.public_key(), a.sign_registration(nonce, reg), nonce, reg));
+}

@@ -69,11 +69,11 @@ TEST_CASE("seed policy: other partial holders of the same version, not us", "[p2
 	p2p::HoldersReply r{"f", {}};
 	r.peers.push_back({me, 7000, 10, h, 3});                      // us, partial
 	r.peers.push_back({other, 7001, 10, h, p2p::kCompleteHolding}); // complete
-	CHECK_FALSE(p2pget::others_partial(r, 10, h, me, 7000));
+	auto is_me = [&](const p2p::PeerHolding& x) { return x.host == me && x.port == 7000; };
+	CHECK_FALSE(p2pget::others_partial(r, 10, h, is_me));
 	r.peers.push_back({other, 7002, 11, h, 2}); // another version
-	CHECK_FALSE(p2pget::others_partial(r, 10, h, me, 7000));
+	CHECK_FALSE(p2pget::others_partial(r, 10, h, is_me));
 	r.peers.push_back({other, 7000, 10, h, 0}); // our port, another host
-	CHECK(p2pget::others_partial(r, 10, h, me, 7000));
-	CHECK_FALSE(p2pget::others_partial(r, 10, h, std::nullopt, 7000)); // host unknown: port alone
-	CHECK(p2pget::others_partial(r, 10, h, std::nullopt, 7003));
+	CHECK(p2pget::others_partial(r, 10, h, is_me));
+	CHECK_FALSE(p2pget::others_partial(r, 10, h, [](const p2p::PeerHolding&) { return true; }));
 }
