@@ -85,6 +85,7 @@ public:
 	void set_spare_seeds(bool on) { spare_seeds_ = on; }
 	void claim(PeerId peer, std::uint32_t chunk, double until);
 	std::size_t claims() const { return claims_.size(); }
+	std::size_t downloaders_live() const { return downloaders_live_; }
 
 	// The download's question: what `peer` should fetch now, and how. An
 	// endgame copy only for an `idle` peer (a busy one would queue it behind

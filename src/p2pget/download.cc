@@ -444,7 +444,7 @@ void Download::pump()
 	bool waiting = false; // an idle peer found nothing old enough to copy
 	for (std::size_t depth = 1; depth <= engine_.options().depth; depth++) {
 		for (auto& p : peers_) {
-			if (!p->connected() || !plan_->peer_live(p->id()) || p->in_flight() >= depth)
+			if (!p->connected() || !plan_->peer_live(p->id()) || p->in_flight() >= std::min(depth, depth_for(*p, now)))
 				continue;
 			bool idle = p->in_flight() == 0;
 			auto a = plan_->assign(p->id(), now, idle);
@@ -468,6 +468,17 @@ void Download::pump()
 		evtimer_add(endgame_timer_.get(), &tv);
 	}
 	check_progress();
+}
+
+// A seed shared with other downloaders gets one request at a time from
+// each: its upload is the swarm's scarce link, and a chunk it sends alone
+// reaches the others sooner than many it sends side by side. So too in the
+// first moments, before the index has listed the downloaders started with us.
+std::size_t Download::depth_for(const PeerFetch& p, double now) const
+{
+	bool shared_seed = plan_->peer_seed(p.id()) &&
+	                   (plan_->downloaders_live() > 0 || (engine_.swarming() && now - started_ < kFirstLookups));
+	return shared_seed ? 1 : engine_.options().depth;
 }
 
 void Download::check_progress()

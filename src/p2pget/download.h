@@ -95,6 +95,9 @@ private:
 	void bad_peer(PeerFetch& peer, const std::string& why);
 	void check_progress();
 	bool rejoin_holders();
+	std::size_t depth_for(const PeerFetch& p, double now) const;
+	// How long other downloaders take to appear in our lookups.
+	static constexpr double kFirstLookups = 1.5;
 	void collect_peer_bytes();
 	static constexpr std::uint32_t kMaxRejoins = 2;
 	void succeed();

@@ -77,6 +77,8 @@ public:
 	// among the holders while we serve).
 	bool is_self(const p2p::SockAddr& addr) const;
 	void set_serve_port(std::uint16_t port);
+	// The index lists partial holders: other downloaders may join.
+	bool swarming() const { return index_features_ & p2p::kFeaturePartialHolders; }
 	// `d` asked a seed for `chunk`: what we serve says so (FETCHING).
 	void fetching(Download& d, std::uint32_t chunk);
 	HashPool& pool() { return *pool_; }
