@@ -47,6 +47,7 @@ TEST_CASE("p2pget downloads byte-identical files of every awkward size and name"
 	CHECK(std::count(r.out.begin(), r.out.end(), '\n') == static_cast<long>(files.size()));
 	for (auto& e : std::filesystem::recursive_directory_iterator(c.out()))
 		CHECK(e.path().filename().string()[0] != '.');
+	INFO("stderr: " << r.err);
 	CHECK(r.err.empty()); // not a terminal: no progress display
 }
 
