@@ -50,6 +50,33 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::uint16_t def
 	return hp;
 }
 
+std::optional<std::vector<HostPort>> parse_host_port_list(std::string_view text, std::uint16_t default_port)
+{
+	std::vector<HostPort> list;
+	while (true) {
+		auto comma = text.find(',');
+		auto hp = parse_host_port(text.substr(0, comma), default_port);
+		if (!hp)
+			return std::nullopt;
+		list.push_back(std::move(*hp));
+		if (comma == std::string_view::npos)
+			return list;
+		text.remove_prefix(comma + 1);
+	}
+}
+
+std::string format_host_ports(const std::vector<HostPort>& list)
+{
+	std::string out;
+	for (auto& hp : list) {
+		if (!out.empty())
+			out += ',';
+		bool v6 = hp.host.find(':') != std::string::npos;
+		out += (v6 ? "[" + hp.host + "]" : hp.host) + ":" + std::to_string(hp.port);
+	}
+	return out;
+}
+
 std::optional<SockAddr> resolve(const HostPort& hp, std::string* error)
 {
 	addrinfo hints{};
