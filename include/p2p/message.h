@@ -54,6 +54,8 @@ struct PeerHolding {
 	std::uint16_t port = 0;
 	std::uint64_t size = 0;
 	Hash hash{};
+	std::uint32_t chunks = kCompleteHolding; // verified chunks of a partial holder
+	bool complete() const { return chunks == kCompleteHolding; }
 	bool operator==(const PeerHolding&) const = default;
 };
 
@@ -136,6 +138,32 @@ struct Identify {
 	bool operator==(const Identify&) const = default;
 };
 
+// A registered peer holds part of a file: `chunks` of its chunks, verified.
+struct PartialEntry {
+	FileEntry file;
+	std::uint32_t chunks = 0;
+	bool operator==(const PartialEntry&) const = default;
+};
+
+// Adds or replaces each name as a partial holding (UPDATE's `added` makes
+// it complete, its `removed` drops it). Not acknowledged.
+struct UpdatePartial {
+	std::vector<PartialEntry> entries;
+	bool operator==(const UpdatePartial&) const = default;
+};
+
+// LOOKUP that also lists partial holders, in a HOLDERS_REPLY.
+struct LookupHolders {
+	std::string name;
+	bool operator==(const LookupHolders&) const = default;
+};
+
+struct HoldersReply {
+	std::string name;
+	std::vector<PeerHolding> peers; // complete and partial, each with `chunks`
+	bool operator==(const HoldersReply&) const = default;
+};
+
 struct ManifestRequest {
 	std::string name;
 	std::uint32_t first_chunk = 0;
@@ -171,6 +199,28 @@ struct ChunkData {
 	std::uint64_t offset = 0;
 	std::uint32_t length = 0;
 	bool operator==(const ChunkData&) const = default;
+};
+
+// Asks a chunk server which chunks of this version of `name` it has, and to
+// announce each chunk it verifies later on this connection.
+struct HaveRequest {
+	std::string name;
+	std::uint64_t size = 0;
+	Hash content_hash{};
+	bool operator==(const HaveRequest&) const = default;
+};
+
+struct HaveMap {
+	std::string name;
+	std::vector<bool> have; // one per chunk
+	bool operator==(const HaveMap&) const = default;
+};
+
+// The server verified one more chunk of `name` (after a HAVE_MAP of it).
+struct Have {
+	std::string name;
+	std::uint32_t chunk = 0;
+	bool operator==(const Have&) const = default;
 };
 
 namespace detail {

@@ -32,11 +32,17 @@ inline constexpr std::size_t kSignatureSize = 64;             // Ed25519
 // One holding in LOOKUP_REPLY: ip, port, size, content hash.
 inline constexpr std::size_t kPeerHoldingSize = 16 + 2 + 8 + kHashSize;
 
+// One holding in HOLDERS_REPLY: a LOOKUP_REPLY holding and its chunk count.
+inline constexpr std::size_t kHolderSize = kPeerHoldingSize + 4;
+// HOLDERS_REPLY's chunk count of a holder that has the whole file.
+inline constexpr std::uint32_t kCompleteHolding = 0xffffffff;
+
 // Feature bits: what a side speaks beyond the base messages of this
 // version, stated as the STATS_REPLY key "features" (absent means 0), so a
-// client can learn it before it sends anything optional. Bits are assigned
-// in p2p-protocol.7, FEATURES; this release sets none.
-inline constexpr std::uint64_t kFeatures = 0;
+// client can learn it before it sends anything optional. p2p-protocol.7,
+// "Feature bits", assigns them.
+inline constexpr std::uint64_t kFeaturePartialHolders = 1u << 0; // an index: UPDATE_PARTIAL, LOOKUP_HOLDERS
+inline constexpr std::uint64_t kFeatureChunkMaps = 1u << 1;      // a chunk server: HAVE_REQUEST
 
 inline constexpr std::uint16_t kIndexPort = 60000;
 inline constexpr std::uint16_t kPeerPortBase = 60000;
@@ -66,11 +72,19 @@ inline constexpr std::uint16_t kPeerPortBase = 60000;
 	X(Hello, 0x10, "HELLO")                                                      \
 	X(Challenge, 0x11, "CHALLENGE")                                              \
 	X(Identify, 0x12, "IDENTIFY")                                                \
+	/* swarming: partial holders (feature kFeaturePartialHolders) */              \
+	X(UpdatePartial, 0x13, "UPDATE_PARTIAL")                                     \
+	X(LookupHolders, 0x14, "LOOKUP_HOLDERS")                                     \
+	X(HoldersReply, 0x15, "HOLDERS_REPLY")                                       \
 	/* client -> peer; CHUNK_DATA is followed by `length` raw bytes */           \
 	X(ManifestRequest, 0x20, "MANIFEST_REQUEST")                                 \
 	X(Manifest, 0x21, "MANIFEST")                                                \
 	X(ChunkRequest, 0x22, "CHUNK_REQUEST")                                       \
-	X(ChunkData, 0x23, "CHUNK_DATA")
+	X(ChunkData, 0x23, "CHUNK_DATA")                                             \
+	/* client <-> chunk server: who has which chunk (kFeatureChunkMaps) */      \
+	X(HaveRequest, 0x24, "HAVE_REQUEST")                                         \
+	X(HaveMap, 0x25, "HAVE_MAP")                                                 \
+	X(Have, 0x26, "HAVE")
 
 enum class MsgType : std::uint8_t {
 #define P2P_MSG_ENUM(Name, id, wire) Name = id,

@@ -54,15 +54,36 @@ void put_body(Writer& w, const Update& m)
 }
 void put_body(Writer&, const Unregister&) {}
 void put_body(Writer& w, const Lookup& m) { w.str(m.name); }
+void put(Writer& w, const PeerHolding& p)
+{
+	w.raw(p.host.data(), p.host.size());
+	w.u16(p.port);
+	w.u64(p.size);
+	w.hash(p.hash);
+}
 void put_body(Writer& w, const LookupReply& m)
 {
 	w.str(m.name);
 	w.count(m.peers.size());
+	for (const auto& p : m.peers)
+		put(w, p);
+}
+void put_body(Writer& w, const UpdatePartial& m)
+{
+	w.count(m.entries.size());
+	for (const auto& e : m.entries) {
+		put(w, e.file);
+		w.u32(e.chunks);
+	}
+}
+void put_body(Writer& w, const LookupHolders& m) { w.str(m.name); }
+void put_body(Writer& w, const HoldersReply& m)
+{
+	w.str(m.name);
+	w.count(m.peers.size());
 	for (const auto& p : m.peers) {
-		w.raw(p.host.data(), p.host.size());
-		w.u16(p.port);
-		w.u64(p.size);
-		w.hash(p.hash);
+		put(w, p);
+		w.u32(p.chunks);
 	}
 }
 void put_body(Writer& w, const List& m)
@@ -137,6 +158,31 @@ void put_body(Writer& w, const ChunkData& m)
 	w.u64(m.offset);
 	w.u32(m.length);
 }
+void put_body(Writer& w, const HaveRequest& m)
+{
+	w.str(m.name);
+	w.u64(m.size);
+	w.hash(m.content_hash);
+}
+void put_body(Writer& w, const HaveMap& m)
+{
+	w.str(m.name);
+	w.count(m.have.size());
+	std::uint8_t byte = 0;
+	for (std::size_t i = 0; i < m.have.size(); i++) {
+		if (m.have[i])
+			byte |= static_cast<std::uint8_t>(0x80u >> (i % 8));
+		if (i % 8 == 7 || i + 1 == m.have.size()) {
+			w.u8(byte);
+			byte = 0;
+		}
+	}
+}
+void put_body(Writer& w, const Have& m)
+{
+	w.str(m.name);
+	w.u32(m.chunk);
+}
 
 void get_body(Reader& r, Register& m)
 {
@@ -164,16 +210,45 @@ void get_body(Reader& r, Update& m)
 void get_body(Reader&, Unregister&) {}
 void get_body(Reader& r, Lookup& m) { m.name = r.name(); }
 
+void get(Reader& r, PeerHolding& p)
+{
+	r.raw(p.host.data(), p.host.size());
+	p.port = r.u16();
+	p.size = r.u64();
+	p.hash = r.hash();
+}
+
 void get_body(Reader& r, LookupReply& m)
 {
 	m.name = r.name();
 	std::uint32_t n = r.count(kMaxLookupPeers, kPeerHoldingSize);
 	m.peers.resize(n);
+	for (auto& p : m.peers)
+		get(r, p);
+}
+
+void get_body(Reader& r, UpdatePartial& m)
+{
+	std::uint32_t n = r.count(UINT32_MAX, kMinFileEntry + 4);
+	m.entries.reserve(n);
+	for (std::uint32_t i = 0; i < n && r.ok(); i++) {
+		PartialEntry e;
+		e.file = get_file(r);
+		e.chunks = r.u32();
+		m.entries.push_back(std::move(e));
+	}
+}
+
+void get_body(Reader& r, LookupHolders& m) { m.name = r.name(); }
+
+void get_body(Reader& r, HoldersReply& m)
+{
+	m.name = r.name();
+	std::uint32_t n = r.count(kMaxLookupPeers, kHolderSize);
+	m.peers.resize(n);
 	for (auto& p : m.peers) {
-		r.raw(p.host.data(), p.host.size());
-		p.port = r.u16();
-		p.size = r.u64();
-		p.hash = r.hash();
+		get(r, p);
+		p.chunks = r.u32();
 	}
 }
 
@@ -223,7 +298,7 @@ void get_body(Reader& r, Ok& m)
 {
 	std::uint8_t of = r.u8();
 	if (of != static_cast<std::uint8_t>(MsgType::Register) && of != static_cast<std::uint8_t>(MsgType::Update) &&
-	    of != static_cast<std::uint8_t>(MsgType::Unregister))
+	    of != static_cast<std::uint8_t>(MsgType::Unregister) && of != static_cast<std::uint8_t>(MsgType::UpdatePartial))
 		r.fail(ErrorCode::Malformed, "ok for a message that is not acknowledged");
 	m.of = static_cast<MsgType>(of);
 }
@@ -288,6 +363,37 @@ void get_body(Reader& r, ChunkData& m)
 	m.length = r.u32();
 	if (r.ok() && m.length > kMaxChunkLength)
 		r.fail(ErrorCode::BadRange, "chunk data longer than 16 MiB");
+}
+
+void get_body(Reader& r, HaveRequest& m)
+{
+	m.name = r.name();
+	m.size = r.u64();
+	m.content_hash = r.hash();
+}
+
+void get_body(Reader& r, HaveMap& m)
+{
+	m.name = r.name();
+	std::uint32_t n = r.u32();
+	std::uint64_t bytes = (static_cast<std::uint64_t>(n) + 7) / 8;
+	if (r.ok() && bytes > r.left())
+		r.fail(ErrorCode::Malformed, "chunk map shorter than its count");
+	if (!r.ok())
+		return;
+	m.have.resize(n);
+	std::uint8_t byte = 0;
+	for (std::uint32_t i = 0; i < n; i++) {
+		if (i % 8 == 0)
+			byte = r.u8();
+		m.have[i] = byte & (0x80u >> (i % 8));
+	}
+}
+
+void get_body(Reader& r, Have& m)
+{
+	m.name = r.name();
+	m.chunk = r.u32();
 }
 
 template <typename T>

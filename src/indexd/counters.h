@@ -17,9 +17,11 @@ namespace indexd {
 	X(connections_open, false, "Connections open now.")                                              \
 	X(registers, false, "REGISTER accepted.")                                                        \
 	X(updates, false, "UPDATE accepted.")                                                            \
+	X(partial_updates, false, "UPDATE_PARTIAL accepted.")                                            \
 	X(unregisters, false, "UNREGISTER of a registered peer.")                                        \
 	X(lookups, false, "LOOKUP answered.")                                                            \
 	X(lookup_misses, false, "LOOKUP of a name nobody holds.")                                        \
+	X(holder_lookups, false, "LOOKUP_HOLDERS answered.")                                             \
 	X(lists, false, "LIST answered.")                                                                \
 	X(stats, false, "STATS answered.")                                                               \
 	X(pings, false, "PING answered.")                                                                \
@@ -31,7 +33,7 @@ namespace indexd {
 	X(takeovers, true, "Live registrations replaced by a newer connection with the same key.")       \
 	X(bad_signatures, true, "IDENTIFY without CHALLENGE, or a REGISTER whose signature fails.")      \
 	X(bad_macs, true, "Closed cluster: frames without a valid MAC.")                                 \
-	X(not_registered, true, "UPDATE before REGISTER.")                                               \
+	X(not_registered, true, "UPDATE or UPDATE_PARTIAL before REGISTER.")                                               \
 	X(busy, true, "Registrations refused at the per-peer file limit.")                               \
 	X(conn_limit, true, "Connections turned away: descriptor budget full.")                          \
 	X(peers_closed, false, "Registered peers removed when their connection closed.")                 \

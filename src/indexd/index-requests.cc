@@ -18,6 +18,13 @@ void IndexSession::handle_message(p2p::Message& msg)
 		on_register(*m);
 	} else if (auto* m = std::get_if<p2p::Update>(&msg)) {
 		on_update(*m);
+	} else if (auto* m = std::get_if<p2p::UpdatePartial>(&msg)) {
+		on_update_partial(*m);
+	} else if (auto* m = std::get_if<p2p::LookupHolders>(&msg)) {
+		c.holder_lookups++;
+		p2p::HoldersReply r{m->name, {}};
+		server_.store().lookup(m->name, r.peers, p2p::kMaxLookupPeers, true);
+		reply(r);
 	} else if (std::holds_alternative<p2p::Unregister>(msg)) {
 		on_unregister();
 	} else if (auto* m = std::get_if<p2p::List>(&msg)) {
@@ -112,14 +119,20 @@ void IndexSession::on_register(p2p::Register& m)
 	reply(p2p::Ok{p2p::MsgType::Register});
 }
 
+bool IndexSession::refuse_unregistered()
+{
+	if (registered_)
+		return false;
+	server_.counters().not_registered++;
+	reply(p2p::Error{p2p::ErrorCode::NotRegistered, 0, "update before register"});
+	return true;
+}
+
 void IndexSession::on_update(p2p::Update& m)
 {
 	Counters& c = server_.counters();
-	if (!registered_) {
-		c.not_registered++;
-		reply(p2p::Error{p2p::ErrorCode::NotRegistered, 0, "update before register"});
+	if (refuse_unregistered())
 		return;
-	}
 	p2p::ErrorCode e = server_.store().update(peer_, m.added, m.removed, server_.now());
 	if (e != p2p::ErrorCode::None) {
 		c.busy++;
@@ -130,6 +143,23 @@ void IndexSession::on_update(p2p::Update& m)
 	c.updates++;
 	log_debug("%s: update: %zu added, %zu removed", name_.c_str(), m.added.size(), m.removed.size());
 	reply(p2p::Ok{p2p::MsgType::Update});
+}
+
+void IndexSession::on_update_partial(p2p::UpdatePartial& m)
+{
+	Counters& c = server_.counters();
+	if (refuse_unregistered())
+		return;
+	p2p::ErrorCode e = server_.store().update_partial(peer_, m.entries, server_.now());
+	if (e != p2p::ErrorCode::None) {
+		c.busy++;
+		log_warn("%s: partial update stopped at the per-peer file limit", name_.c_str());
+		reply(p2p::Error{e, 0, "too many files for one peer"});
+		return;
+	}
+	c.partial_updates++;
+	log_debug("%s: partial update: %zu files", name_.c_str(), m.entries.size());
+	reply(p2p::Ok{p2p::MsgType::UpdatePartial});
 }
 
 void IndexSession::on_unregister()

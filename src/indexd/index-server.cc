@@ -297,7 +297,7 @@ p2p::StatsReply IndexServer::stats_reply() const
 		// Not counters: peers read the TTL to ping within it, and clients
 		// the feature bits to learn what this index speaks.
 		{"ttl_ms", static_cast<std::uint64_t>(opts_.ttl * 1000)},
-		{"features", p2p::kFeatures},
+		{"features", p2p::kFeaturePartialHolders},
 		{"names", s.names},
 	}};
 	for (auto& pair : counters_.pairs())

@@ -89,6 +89,8 @@ private:
 	void handle_message(p2p::Message& msg);
 	void on_register(p2p::Register& m);
 	void on_update(p2p::Update& m);
+	void on_update_partial(p2p::UpdatePartial& m);
+	bool refuse_unregistered();
 	void on_unregister();
 	void on_hello();
 	void on_identify(const p2p::Identify& m);

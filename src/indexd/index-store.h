@@ -47,17 +47,24 @@ public:
 	// file limit (what came before the limit is kept).
 	virtual p2p::ErrorCode update(PeerId id, std::span<const p2p::FileEntry> added,
 	                              std::span<const std::string> removed, double now) = 0;
+	// Adds or replaces each entry as a partial holding (`chunks` verified);
+	// errors as update().
+	virtual p2p::ErrorCode update_partial(PeerId id, std::span<const p2p::PartialEntry> entries, double now) = 0;
 	// The live peer registered as `key`, if any (0 and false otherwise).
 	virtual bool find(const PeerKey& key, PeerId& id) const = 0;
 	// Forgets the peer and all its files. False when it was not live.
 	virtual bool remove(PeerId id) = 0;
 	// Something was heard from the peer.
 	virtual void touch(PeerId id, double now) = 0;
-	// Every live holder of `name` (at most `max`), into `out` (cleared first,
-	// so a caller can reuse its capacity).
-	virtual void lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max) const = 0;
+	// Every live complete holder of `name` (at most `max`), and its partial
+	// holders too when `partial`, into `out` (cleared first, so a caller can
+	// reuse its capacity).
+	virtual void lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max,
+	                    bool partial = false) const = 0;
 	// One page of names strictly after `after` in byte order: at most `limit`
-	// names, one entry per (name, hash), within `max_bytes` of encoded reply.
+	// names, one entry per (name, hash) with the count of its complete
+	// holders (names only partly held are left out), within `max_bytes` of
+	// encoded reply.
 	virtual p2p::ListReply list(std::string_view after, std::uint32_t limit, std::size_t max_bytes) const = 0;
 	// Removes every peer last heard before `heard_before`; returns their ids.
 	virtual std::vector<PeerId> expire(double heard_before) = 0;

@@ -66,7 +66,18 @@ p2p::ErrorCode PeerTable::update(PeerId id, std::span<const p2p::FileEntry> adde
 	return result;
 }
 
-bool PeerTable::set_file(PeerId id, const p2p::FileEntry& file)
+p2p::ErrorCode PeerTable::update_partial(PeerId id, std::span<const p2p::PartialEntry> entries, double now)
+{
+	if (!live(id))
+		return p2p::ErrorCode::NotRegistered;
+	peers_[id].heard = now;
+	for (const auto& e : entries)
+		if (!set_file(id, e.file, e.chunks))
+			return p2p::ErrorCode::Busy;
+	return p2p::ErrorCode::None;
+}
+
+bool PeerTable::set_file(PeerId id, const p2p::FileEntry& file, std::uint32_t chunks)
 {
 	Peer& p = peers_[id];
 	NameMap::iterator it;
@@ -75,6 +86,7 @@ bool PeerTable::set_file(PeerId id, const p2p::FileEntry& file)
 		if (Holder* h = holder_of(it->second, id)) {
 			h->size = file.size;
 			h->hash = file.hash;
+			h->chunks = chunks;
 			return true;
 		}
 	} else {
@@ -87,7 +99,7 @@ bool PeerTable::set_file(PeerId id, const p2p::FileEntry& file)
 		drop_name_if_empty(it);
 		return false;
 	}
-	it->second.holders.push_back(Holder{id, static_cast<std::uint32_t>(p.files.size()), file.size, file.hash});
+	it->second.holders.push_back(Holder{id, static_cast<std::uint32_t>(p.files.size()), file.size, file.hash, chunks});
 	p.files.push_back(it);
 	registrations_++;
 	return true;
@@ -160,7 +172,8 @@ void PeerTable::touch(PeerId id, double now)
 		peers_[id].heard = now;
 }
 
-void PeerTable::lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max) const
+void PeerTable::lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max,
+                       bool partial) const
 {
 	out.clear();
 	auto found = index_.find(name);
@@ -169,8 +182,10 @@ void PeerTable::lookup(std::string_view name, std::vector<p2p::PeerHolding>& out
 	for (const Holder& h : found->second->second.holders) {
 		if (out.size() >= max)
 			break;
+		if (!partial && !h.complete())
+			continue;
 		const PeerKey& k = peers_[h.peer].key;
-		out.push_back(p2p::PeerHolding{k.host, k.port, h.size, h.hash});
+		out.push_back(p2p::PeerHolding{k.host, k.port, h.size, h.hash, h.chunks});
 	}
 }
 
@@ -185,9 +200,11 @@ p2p::ListReply PeerTable::list(std::string_view after, std::uint32_t limit, std:
 			reply.more = true;
 			break;
 		}
-		// One entry per distinct hash among this name's holders.
+		// One entry per distinct hash among this name's complete holders.
 		versions.clear();
 		for (const Holder& h : it->second.holders) {
+			if (!h.complete())
+				continue;
 			auto v = std::find_if(versions.begin(), versions.end(),
 			                      [&](const p2p::ListEntry& e) { return e.hash == h.hash; });
 			if (v != versions.end())
@@ -195,6 +212,8 @@ p2p::ListReply PeerTable::list(std::string_view after, std::uint32_t limit, std:
 			else
 				versions.push_back(p2p::ListEntry{{}, h.size, h.hash, 1});
 		}
+		if (versions.empty())
+			continue; // only partly held so far
 		std::size_t entry_bytes = 2 + it->first.size() + 8 + p2p::kHashSize + 4;
 		std::size_t need = entry_bytes * versions.size();
 		bool fits = bytes + need <= max_bytes && reply.entries.size() + versions.size() <= p2p::kMaxListPage;

@@ -25,10 +25,12 @@ public:
 	AddResult add(const PeerKey& key, std::span<const p2p::FileEntry> files, double now) override;
 	p2p::ErrorCode update(PeerId id, std::span<const p2p::FileEntry> added, std::span<const std::string> removed,
 	                      double now) override;
+	p2p::ErrorCode update_partial(PeerId id, std::span<const p2p::PartialEntry> entries, double now) override;
 	bool find(const PeerKey& key, PeerId& id) const override;
 	bool remove(PeerId id) override;
 	void touch(PeerId id, double now) override;
-	void lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max) const override;
+	void lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max,
+	            bool partial = false) const override;
 	p2p::ListReply list(std::string_view after, std::uint32_t limit, std::size_t max_bytes) const override;
 	std::vector<PeerId> expire(double heard_before) override;
 	StoreStats stats() const override;
@@ -39,13 +41,15 @@ public:
 	std::size_t file_count(PeerId id) const { return live(id) ? peers_[id].files.size() : 0; }
 
 private:
-	// 48 bytes: who holds the name, which version, and where the name sits
-	// in that peer's own list (for O(1) removal).
+	// 56 bytes: who holds the name, which version, how much of it, and
+	// where the name sits in that peer's own list (for O(1) removal).
 	struct Holder {
 		PeerId peer;
 		std::uint32_t slot;
 		std::uint64_t size;
 		p2p::Hash hash;
+		std::uint32_t chunks; // p2p::kCompleteHolding, or verified chunks
+		bool complete() const { return chunks == p2p::kCompleteHolding; }
 	};
 	struct NameEntry {
 		std::vector<Holder> holders;
@@ -62,7 +66,7 @@ private:
 		std::size_t operator()(const PeerKey& k) const;
 	};
 
-	bool set_file(PeerId id, const p2p::FileEntry& file);
+	bool set_file(PeerId id, const p2p::FileEntry& file, std::uint32_t chunks = p2p::kCompleteHolding);
 	void unset_file(PeerId id, std::string_view name);
 	void drop_name_if_empty(NameMap::iterator it);
 	static Holder* holder_of(NameEntry& entry, PeerId id);

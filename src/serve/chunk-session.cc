@@ -21,6 +21,9 @@
 
 namespace serve {
 
+// The optional exchanges this server speaks (p2p-protocol.7, Feature bits).
+inline constexpr std::uint64_t kServeFeatures = 0;
+
 // Next request is answered only when the output has drained to this: a
 // few chunks in flight keep the socket busy, and memory stays bounded
 // however many requests a client pipelines (a file segment holds an fd,
@@ -106,7 +109,7 @@ void ChunkSession::pump()
 // What this server speaks comes first, then the source's own counters.
 p2p::StatsReply ChunkSession::stats_reply() const
 {
-	p2p::StatsReply reply{{{"features", p2p::kFeatures}}};
+	p2p::StatsReply reply{{{"features", kServeFeatures}}};
 	for (auto& pair : server_.source().stats())
 		reply.counters.push_back(std::move(pair));
 	return reply;

@@ -137,6 +137,42 @@ TEST_CASE("indexd: STATS states the TTL and the feature bits", "[indexd][integra
 	index.connect(c);
 	auto s = stats(c);
 	REQUIRE(s.count("features"));
-	CHECK(s["features"] == p2p::kFeatures);
+	CHECK(s["features"] == p2p::kFeaturePartialHolders);
 	CHECK(s["ttl_ms"] == 12000);
+}
+
+TEST_CASE("indexd: partial holders appear in LOOKUP_HOLDERS only, with their chunk count",
+          "[indexd][integration][protocol][swarm]")
+{
+	Indexd index;
+	Client seed, leech, c;
+	index.connect(seed);
+	index.connect(leech);
+	index.connect(c);
+	REQUIRE(stats(c)["features"] & p2p::kFeaturePartialHolders);
+	REQUIRE(ok_of(seed, p2p::Register{6001, {{"f", 10, hash_of(1)}}}));
+	REQUIRE(ok_of(leech, p2p::Register{41000, {}}));
+	CHECK(ok_of(leech, p2p::UpdatePartial{{{{"f", 10, hash_of(1)}, 2}}}) == p2p::MsgType::UpdatePartial);
+
+	CHECK(ports_of(lookup(c, "f")) == std::vector<std::uint16_t>{6001});
+	auto all = ask<p2p::HoldersReply>(c, p2p::LookupHolders{"f"});
+	REQUIRE(all);
+	REQUIRE(all->peers.size() == 2);
+	for (auto& h : all->peers)
+		CHECK(h.chunks == (h.port == 6001 ? p2p::kCompleteHolding : 2u));
+	auto page = ask<p2p::ListReply>(c, p2p::List{"", 10});
+	REQUIRE(page);
+	REQUIRE(page->entries.size() == 1);
+	CHECK(page->entries[0].peers == 1);
+
+	// Complete now: plain lookups list it too.
+	REQUIRE(ok_of(leech, p2p::Update{{{"f", 10, hash_of(1)}}, {}}));
+	CHECK(lookup(c, "f").size() == 2);
+
+	// Before REGISTER: refused, the connection stays.
+	Client early;
+	index.connect(early);
+	early.send(p2p::UpdatePartial{{{{"f", 10, hash_of(1)}, 1}}});
+	CHECK(next_error(early) == ErrorCode::NotRegistered);
+	CHECK(ask<p2p::HoldersReply>(early, p2p::LookupHolders{"nothing"}));
 }

@@ -271,8 +271,9 @@ def index_and_peer_basics(cl):
     w_ = cl.world
     st = pc.ask_stats(cl.index, cl.key)
     check(st.get("ttl_ms") == TTL_S * 1000, f"{cl.label}: index STATS ttl_ms = {st.get('ttl_ms')}")
-    check(st.get("features") == 0, f"{cl.label}: index STATS states key features = 0 "
-                                   f"(present: {st.get('features') is not None})")
+    # The page's Feature bits: an index states bit 0 (partial holders).
+    check(st.get("features") == 1, f"{cl.label}: index STATS states key features = 1 "
+                                   f"(got {st.get('features')})")
     for label, port in (("real peerd", cl.rp), ("Python peer", cl.pp)):
         pst = pc.ask_stats(("127.0.0.1", port), cl.key)
         check(pst.features() == 0, f"{cl.label}: {label} STATS features = 0")

@@ -51,6 +51,17 @@ std::vector<Message> samples()
 		Manifest{"empty", 0, kChunkSize, hash_of(0), 0, 0, {}},
 		ChunkRequest{99, "a.txt", hash_of(6), 5ull << 32, kChunkSize},
 		ChunkData{99, 5ull << 32, kChunkSize},
+		UpdatePartial{{{{"big.iso", 5ull << 30, hash_of(7)}, 17}, {{"a.txt", 10, hash_of(1)}, 0}}},
+		Ok{MsgType::UpdatePartial},
+		LookupHolders{"big.iso"},
+		HoldersReply{"big.iso", {{loopback6(), 60001, 5ull << 30, hash_of(7), kCompleteHolding},
+		                         {loopback6(), 41234, 5ull << 30, hash_of(7), 17}}},
+		HoldersReply{"missing", {}},
+		HaveRequest{"big.iso", 5ull << 30, hash_of(7)},
+		HaveMap{"big.iso", {true, false, false, true, true, false, true, false, true}},
+		HaveMap{"empty", {}},
+		HaveMap{"eight", {true, true, true, true, true, true, true, true}},
+		Have{"big.iso", 2559},
 	};
 }
 
@@ -162,8 +173,9 @@ TEST_CASE("malformed payloads are precise errors", "[codec]")
 	SECTION("unsafe names")
 	{
 		for (std::string name : std::vector<std::string>{"../etc/passwd", "/etc/passwd", ".hidden", "a/../b", "a//b", "a/", std::string("a\0b", 3)}) {
-			std::vector<std::uint8_t> payload{0, static_cast<std::uint8_t>(name.size())};
-			payload.insert(payload.end(), name.begin(), name.end());
+			std::vector<std::uint8_t> payload(2 + name.size());
+			payload[1] = static_cast<std::uint8_t>(name.size());
+			std::copy(name.begin(), name.end(), payload.begin() + 2);
 			Decoded d = decode(span_of(frame(0x04, payload)));
 			INFO(name);
 			CHECK(d.status == DecodeStatus::Bad);
@@ -188,6 +200,28 @@ TEST_CASE("malformed payloads are precise errors", "[codec]")
 
 // The server refuses such a request alone (bad-range, ref = its id) and
 // keeps the connection, so the codec must hand it over intact.
+TEST_CASE("a chunk map is one bit per chunk, first chunk in the high bit", "[codec]")
+{
+	auto bytes = encode(HaveMap{"m", {true, false, false, false, false, false, false, false, false, true}});
+	// header, name (u16 + 1), u32 count 10, then 2 bytes of bits
+	REQUIRE(bytes.size() == kHeaderSize + 3 + 4 + 2);
+	CHECK(bytes[kHeaderSize + 7] == std::byte{0x80});
+	CHECK(bytes[kHeaderSize + 8] == std::byte{0x40});
+
+	SECTION("a count larger than the bits sent is malformed")
+	{
+		auto f = frame(0x25, {0, 1, 'm', 0, 0, 0, 17, 0xff, 0xff});
+		Decoded d = decode(span_of(f));
+		REQUIRE(d.status == DecodeStatus::Bad);
+		CHECK(d.error == ErrorCode::Malformed);
+	}
+	SECTION("a holder entry in HOLDERS_REPLY is a lookup holding and a chunk count")
+	{
+		auto reply = encode(HoldersReply{"m", {{loopback6(), 1, 2, hash_of(3), 4}}});
+		CHECK(reply.size() == kHeaderSize + 3 + 4 + kHolderSize);
+	}
+}
+
 TEST_CASE("a chunk request longer than 16 MiB decodes, to be refused by the server", "[codec]")
 {
 	ChunkRequest req{7, "f", {}, 0, kMaxChunkLength};

@@ -74,6 +74,45 @@ TEST_CASE("register then lookup finds every holder", "[indexd][peer-table]")
 	CHECK(capped.size() == 1);
 }
 
+TEST_CASE("partial holders are listed only when asked for, with their chunk count", "[indexd][peer-table]")
+{
+	PeerTable t;
+	auto seed = t.add(key(1, 6001), std::vector<FileEntry>{{"f", 10, hash_of(1)}}, 0);
+	auto leech = t.add(key(2, 41000), std::vector<FileEntry>{}, 0);
+	REQUIRE(leech.error == ErrorCode::None);
+	std::vector<p2p::PartialEntry> part{{{"f", 10, hash_of(1)}, 3}, {{"only-partial", 5, hash_of(2)}, 1}};
+	REQUIRE(t.update_partial(leech.id, part, 1) == ErrorCode::None);
+	CHECK(t.update_partial(12345, part, 1) == ErrorCode::NotRegistered);
+
+	CHECK(lookup(t, "f").size() == 1); // plain LOOKUP: complete holders only
+	CHECK(lookup(t, "only-partial").empty());
+	std::vector<p2p::PeerHolding> all;
+	t.lookup("f", all, p2p::kMaxLookupPeers, true);
+	REQUIRE(all.size() == 2);
+	auto partial = std::find_if(all.begin(), all.end(), [](auto& h) { return !h.complete(); });
+	REQUIRE(partial != all.end());
+	CHECK(partial->port == 41000);
+	CHECK(partial->chunks == 3);
+
+	// LIST counts complete holders and leaves out names only partly held.
+	auto page = t.list("", 100, kPage);
+	REQUIRE(page.entries.size() == 1);
+	CHECK(page.entries[0].name == "f");
+	CHECK(page.entries[0].peers == 1);
+
+	// Finishing makes it a complete holder; removing drops it.
+	std::vector<FileEntry> done{{"f", 10, hash_of(1)}};
+	REQUIRE(t.update(leech.id, done, {}, 2) == ErrorCode::None);
+	CHECK(lookup(t, "f").size() == 2);
+	std::vector<std::string> gone{"f", "only-partial"};
+	REQUIRE(t.update(leech.id, {}, gone, 3) == ErrorCode::None);
+	CHECK(lookup(t, "f").size() == 1);
+	t.lookup("only-partial", all, p2p::kMaxLookupPeers, true);
+	CHECK(all.empty());
+	CHECK(t.stats().registrations == 1);
+	(void)seed;
+}
+
 TEST_CASE("update adds, replaces and removes files", "[indexd][peer-table]")
 {
 	PeerTable t;
