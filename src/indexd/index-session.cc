@@ -45,7 +45,7 @@ IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_
                            std::uint64_t id, const p2p::SecretKey* secret)
 	: server_(server), id_(id), name_(p2p::format_endpoint(addr)), host_(p2p::ip_bytes(addr)),
 	  mac_size_(secret ? p2p::kMacSize : 0), max_input_(kMaxInput + mac_size_), watch_(server.ttl()),
-	  last_frame_(server.now()), fd_(fd),
+	  last_frame_(server.now()), self_(std::make_shared<IndexSession*>(this)), fd_(fd),
 	  outq_(evbuffer_new()),
 	  read_ev_(event_new(base, fd, EV_READ | EV_PERSIST, read_cb, this)),
 	  write_ev_(event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, this)), mac_timer_(base, [this] { on_mac_timer(); })
@@ -202,6 +202,12 @@ void IndexSession::handle_frame(p2p::MsgType type, std::span<const std::byte> fr
 	}
 	if (type == p2p::MsgType::Ping && payload.size() == 8) {
 		server_.counters().pings++;
+		if (!slots_.empty()) { // behind replies still waiting for the store
+			std::vector<std::byte> pong;
+			append_pong(pong, frame.data());
+			fill(open_slot(), std::move(pong));
+			return;
+		}
 		std::size_t start = out_.size();
 		append_pong(out_, frame.data());
 		seal(start);
@@ -227,6 +233,10 @@ void IndexSession::handle_lookup(const std::byte* payload, std::size_t plen)
 		return;
 	}
 	server_.counters().lookups++;
+	if (server_.store().async()) {
+		lookup_async(name, false);
+		return;
+	}
 	server_.store().lookup(name, holders_, p2p::kMaxLookupPeers);
 	if (holders_.empty())
 		server_.counters().lookup_misses++;
@@ -239,6 +249,10 @@ void IndexSession::handle_lookup(const std::byte* payload, std::size_t plen)
 
 void IndexSession::reply(const p2p::Message& msg)
 {
+	if (!slots_.empty()) {
+		fill(open_slot(), msg);
+		return;
+	}
 	std::size_t start = out_.size();
 	p2p::encode(msg, out_);
 	seal(start);

@@ -4,6 +4,7 @@
 #include "index-server.h"
 #include "options.h"
 #include "peer-table.h"
+#include "redis-store.h"
 
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 int main(int argc, char** argv)
@@ -59,8 +61,18 @@ int main(int argc, char** argv)
 		p2p::print_error("cannot create the event loop");
 		return 1;
 	}
-	indexd::PeerTable table;
-	indexd::IndexServer server(base.get(), table, r.options);
+	std::unique_ptr<indexd::IndexStore> store;
+	if (r.options.store == "memory") {
+		store = std::make_unique<indexd::PeerTable>();
+	} else {
+		indexd::RedisTarget target;
+		std::string why;
+		indexd::parse_redis_url(r.options.store, target, why);
+		auto redis = std::make_unique<indexd::RedisStore>(base.get(), target, r.options.ttl);
+		redis->start(); // connects in the background: unavailable until then
+		store = std::move(redis);
+	}
+	indexd::IndexServer server(base.get(), *store, r.options);
 	if (secret)
 		server.set_secret(*secret);
 	std::string error;
