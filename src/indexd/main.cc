@@ -17,6 +17,20 @@
 #include <memory>
 #include <optional>
 
+// The in-memory table, or the Redis store (it connects in the background
+// and answers unavailable until then).
+static std::unique_ptr<indexd::IndexStore> make_store(event_base* base, const indexd::Options& o)
+{
+	if (o.store == "memory")
+		return std::make_unique<indexd::PeerTable>();
+	indexd::RedisTarget target;
+	std::string why;
+	indexd::parse_redis_url(o.store, target, why); // checked by parse_options
+	auto redis = std::make_unique<indexd::RedisStore>(base, target, o.ttl);
+	redis->start();
+	return redis;
+}
+
 int main(int argc, char** argv)
 {
 	using indexd::ParseResult;
@@ -61,17 +75,7 @@ int main(int argc, char** argv)
 		p2p::print_error("cannot create the event loop");
 		return 1;
 	}
-	std::unique_ptr<indexd::IndexStore> store;
-	if (r.options.store == "memory") {
-		store = std::make_unique<indexd::PeerTable>();
-	} else {
-		indexd::RedisTarget target;
-		std::string why;
-		indexd::parse_redis_url(r.options.store, target, why);
-		auto redis = std::make_unique<indexd::RedisStore>(base.get(), target, r.options.ttl);
-		redis->start(); // connects in the background: unavailable until then
-		store = std::move(redis);
-	}
+	std::unique_ptr<indexd::IndexStore> store = make_store(base.get(), r.options);
 	indexd::IndexServer server(base.get(), *store, r.options);
 	if (secret)
 		server.set_secret(*secret);
