@@ -158,6 +158,9 @@ test: $(UNIT_BIN) $(INTEG_BIN) $(BINS) $(TOOL_BIN)
 	$(UNIT_BIN)
 	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
 	  P2P_SANITIZED=$(SANITIZE) $(INTEG_BIN)
+	# The indexd suite again, with the index in Redis (indexd --store redis://).
+	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
+	  P2P_SANITIZED=$(SANITIZE) P2P_TEST_STORE=redis $(INTEG_BIN) "[indexd]"
 
 demo: all
 	tools/demo.sh

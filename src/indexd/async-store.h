@@ -37,6 +37,8 @@ public:
 	virtual void update_partial(PeerId id, std::span<const p2p::PartialEntry> entries, double now, Done done) = 0;
 	virtual void lookup(std::string_view name, std::size_t max, bool partial, Holders done) = 0;
 	virtual void list(std::string_view after, std::uint32_t limit, std::size_t max_bytes, Listed done) = 0;
+	// Reads the counts stats() gives afresh, then calls `done`.
+	virtual void refresh_stats(Done done) = 0;
 	// Our peers whose registration another indexd took over, or that the
 	// store lost and could not write again: each is to be closed.
 	virtual std::vector<PeerId> take_lost() = 0;

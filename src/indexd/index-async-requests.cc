@@ -51,8 +51,40 @@ void IndexSession::fill(Slot* slot, std::vector<std::byte> frame)
 		slots_.pop_front();
 		any = true;
 	}
-	if (any)
+	if (any) {
 		flush();
+		slots_drained();
+	}
+}
+
+void IndexSession::slots_drained()
+{
+	if (closed_)
+		return;
+	if (closing_) {
+		if (!slots_.empty())
+			return;
+		if (evbuffer_get_length(outq_.get()) == 0)
+			close(fail_reason_);
+		else
+			arm_write();
+		return;
+	}
+	if (slot_paused_ && slots_.size() < kMaxSlots / 2) {
+		slot_paused_ = false;
+		if (!paused_)
+			event_add(read_ev_.get(), nullptr);
+		process_input(); // frames may already be waiting
+	}
+}
+
+void IndexSession::stats_async()
+{
+	if (refuse_async())
+		return;
+	Slot* slot = open_slot();
+	auto done = [slot](IndexSession& s, p2p::ErrorCode) { s.fill(slot, s.server_.stats_reply()); };
+	server_.store().async()->refresh_stats(on_live(self_, std::move(done)));
 }
 
 void IndexSession::lookup_async(std::string_view name, bool partial)

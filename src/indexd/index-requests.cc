@@ -41,6 +41,10 @@ void IndexSession::handle_message(p2p::Message& msg)
 		reply(server_.store().list(m->after, m->limit, p2p::kMaxPayload));
 	} else if (std::holds_alternative<p2p::Stats>(msg)) {
 		c.stats++;
+		if (server_.store().async()) {
+			stats_async(); // the counts are Redis's, read now
+			return;
+		}
 		reply(server_.stats_reply());
 	} else if (std::holds_alternative<p2p::Hello>(msg)) {
 		on_hello();

@@ -76,7 +76,7 @@ void IndexSession::write_cb(evutil_socket_t, short what, void* self)
 
 void IndexSession::on_readable()
 {
-	if (closed_ || closing_ || paused_)
+	if (closed_ || closing_ || paused_ || slot_paused_)
 		return;
 	if (in_len_ == in_cap_) {
 		// Full: grow, but never past one largest frame (the read high-water
@@ -129,7 +129,7 @@ void IndexSession::process_batch()
 {
 	bool any = false;
 	std::size_t used = 0;
-	while (!closed_ && !closing_ && !paused_ && used < in_len_) {
+	while (!closed_ && !closing_ && !paused_ && used < in_len_ && slots_.size() < kMaxSlots) {
 		std::size_t n = handle_frames(in_.get() + used, in_len_ - used);
 		if (n == 0)
 			break; // an unfinished frame, or the session failed
@@ -141,6 +141,10 @@ void IndexSession::process_batch()
 	if (closed_ || closing_) {
 		flush();
 		return;
+	}
+	if (slots_.size() >= kMaxSlots && !slot_paused_) {
+		slot_paused_ = true; // back-pressure: read on once the store answers
+		event_del(read_ev_.get());
 	}
 	if (used > 0) {
 		std::memmove(in_.get(), in_.get() + used, in_len_ - used);
@@ -170,7 +174,7 @@ std::size_t IndexSession::handle_frames(const std::byte* p, std::size_t n)
 	// Replies can be far larger than requests (a lookup of a name with
 	// thousands of holders): stop at kMaxOutput and let on_read flush, so a
 	// megabyte of requests cannot turn into gigabytes of replies in memory.
-	while (pos < n && !closing_ && !closed_ && out_.size() < kMaxOutput) {
+	while (pos < n && !closing_ && !closed_ && out_.size() < kMaxOutput && slots_.size() < kMaxSlots) {
 		p2p::FrameStep s = p2p::frame_step({p + pos, n - pos}, auth);
 		if (s.is_bad()) {
 			refuse(s.bad);
@@ -408,7 +412,7 @@ void IndexSession::fail(p2p::ErrorCode code, const std::string& text)
 	paused_ = false;
 	event_del(read_ev_.get());
 	flush();
-	if (closed_)
+	if (closed_ || !slots_.empty()) // the replies before the error go first
 		return;
 	if (evbuffer_get_length(outq_.get()) == 0)
 		close(text);

@@ -28,6 +28,10 @@ namespace indexd {
 
 class IndexServer;
 
+// Requests of one connection waiting for an asynchronous store before its
+// reading pauses.
+inline constexpr std::size_t kMaxSlots = 256;
+
 class IndexSession {
 public:
 	// `secret`: the closed cluster's key, or null (frames without MACs).
@@ -104,6 +108,9 @@ private:
 	using Weak = std::weak_ptr<IndexSession*>;
 	// Error unavailable or busy, at once, when the store cannot take a request.
 	bool refuse_async();
+	// After replies went out: read on, or finish closing.
+	void slots_drained();
+	void stats_async();
 	Slot* open_slot();
 	void fill(Slot* slot, const p2p::Message& msg);
 	void fill(Slot* slot, std::vector<std::byte> frame);
@@ -167,6 +174,7 @@ private:
 	std::vector<std::byte> out_;            // replies of the current batch
 	std::vector<p2p::PeerHolding> holders_; // reused by every lookup
 	std::deque<Slot> slots_;                // replies waiting for the store (references stay put)
+	bool slot_paused_ = false;              // reading stopped: kMaxSlots replies waiting
 	std::shared_ptr<IndexSession*> self_;   // callbacks hold it weakly
 	std::unique_ptr<std::byte[]> in_;       // unread input, at most one largest frame
 	std::size_t in_cap_ = 0, in_len_ = 0;

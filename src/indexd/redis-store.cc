@@ -168,7 +168,8 @@ void RedisStore::on_added(PeerId id, const redisReply* r, Added& done)
 		replaced = it->second;
 		drop_local(it->second); // Redis already has the new owner
 	}
-	done(id, p2p::ErrorCode::None, replaced);
+	// The counts (STATS, /metrics) include it by the time it is acknowledged.
+	refresh_stats([done = std::move(done), id, replaced](p2p::ErrorCode) { done(id, p2p::ErrorCode::None, replaced); });
 }
 
 void RedisStore::owned_reply(PeerId id, const redisReply* r, Done& done)
@@ -180,8 +181,13 @@ void RedisStore::owned_reply(PeerId id, const redisReply* r, Done& done)
 	}
 	if (r->integer == 0 && id < peers_.size() && peers_[id].live)
 		lost_.push_back(id); // taken over through another indexd
-	if (done)
-		done(r->integer == 0 ? p2p::ErrorCode::NotRegistered : p2p::ErrorCode::None);
+	if (!done)
+		return;
+	if (r->integer == 0) {
+		done(p2p::ErrorCode::NotRegistered);
+		return;
+	}
+	refresh_stats([done = std::move(done)](p2p::ErrorCode) { done(p2p::ErrorCode::None); });
 }
 
 void RedisStore::update(PeerId id, std::span<const p2p::FileEntry> added, std::span<const std::string> removed,
@@ -413,13 +419,23 @@ void RedisStore::refresh_stats(double now)
 		return;
 	last_sweep_ = now;
 	link_.eval(redis_scripts::Sweep, {kSweepBatch}, nullptr);
-	link_.eval(redis_scripts::Stats, {}, [this](const redisReply* r) {
-		if (!is_array(r) || r->elements != 3)
-			return;
-		stats_.peers = static_cast<std::uint64_t>(r->element[0]->integer);
-		stats_.names = static_cast<std::uint64_t>(r->element[1]->integer);
-		stats_.registrations = static_cast<std::uint64_t>(r->element[2]->integer);
+	refresh_stats(nullptr);
+}
+
+void RedisStore::refresh_stats(Done done)
+{
+	bool sent = link_.eval(redis_scripts::Stats, {}, [this, done](const redisReply* r) {
+		bool ok = is_array(r) && r->elements == 3;
+		if (ok) {
+			stats_.peers = static_cast<std::uint64_t>(r->element[0]->integer);
+			stats_.names = static_cast<std::uint64_t>(r->element[1]->integer);
+			stats_.registrations = static_cast<std::uint64_t>(r->element[2]->integer);
+		}
+		if (done)
+			done(ok ? p2p::ErrorCode::None : p2p::ErrorCode::Unavailable);
 	});
+	if (!sent && done)
+		done(p2p::ErrorCode::Unavailable);
 }
 
 } // namespace indexd

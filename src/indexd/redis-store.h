@@ -47,6 +47,7 @@ public:
 	void lookup(std::string_view name, std::size_t max, bool partial, Holders done) override;
 	void list(std::string_view after, std::uint32_t limit, std::size_t max_bytes, Listed done) override;
 	std::vector<PeerId> take_lost() override;
+	void refresh_stats(Done done) override;
 	std::string where() const override { return link_.where(); }
 	bool connected() const override { return link_.up(); }
 	std::uint64_t in_flight() const override { return link_.in_flight(); }
