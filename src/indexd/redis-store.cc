@@ -7,6 +7,7 @@
 #include "p2p/identity.h"
 #include "p2p/log.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace indexd {
@@ -407,8 +408,30 @@ std::vector<PeerId> RedisStore::expire(double heard_before)
 			gone.push_back(id);
 	for (PeerId id : gone)
 		remove(id);
-	refresh_stats(heard_before + ttl_);
+	double now = heard_before + ttl_;
+	check_owned(now);
+	refresh_stats(now);
 	return gone;
+}
+
+// Every live peer of ours, at least every quarter TTL even when silent:
+// its deadline in Redis set from when we last heard it, and whether it is
+// still ours (another indexd may have let the same key take it over).
+void RedisStore::check_owned(double now)
+{
+	if (refusal() != p2p::ErrorCode::None)
+		return;
+	for (PeerId id = 0; id < peers_.size(); id++) {
+		Local& p = peers_[id];
+		if (!p.live || now - p.refreshed < ttl_ * kRefreshFraction)
+			continue;
+		p.refreshed = now;
+		auto left_ms = static_cast<long long>(std::max(1.0, (p.heard + ttl_ - now) * 1000));
+		link_.eval(redis_scripts::Touch, {p.member, p.token, std::to_string(left_ms)}, [this, id](const redisReply* r) {
+			Done none;
+			owned_reply(id, r, none);
+		});
+	}
 }
 
 // Once a second: forget peers whose indexd died (their deadline passed in

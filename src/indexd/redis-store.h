@@ -70,6 +70,7 @@ private:
 	void on_added(PeerId id, const redisReply* r, Added& done);
 	void owned_reply(PeerId id, const redisReply* r, Done& done);
 	void refresh_stats(double now);
+	void check_owned(double now);
 
 	RedisLink link_;
 	double ttl_;
