@@ -147,3 +147,37 @@ TEST_CASE("a peer frozen with SIGSTOP expires after the TTL in both stores", "[i
 	// Thawed, it registers again by itself.
 	CHECK(eventually([&] { return lookup(client, "frozen.txt").size() == 1; }, 10s));
 }
+
+TEST_CASE("kill -9 the indexd the peers use during a download: the file is whole, the peers listed via the other",
+          "[indexd-redis][failover]")
+{
+	RedisServer redis;
+	auto a = std::make_unique<Indexd>(std::vector<std::string>{}, "30", redis.url());
+	Indexd b({}, "30", redis.url());
+	std::string both = "127.0.0.1:" + std::to_string(a->port) + ",127.0.0.1:" + std::to_string(b.port);
+	TempDir dir;
+	std::vector<std::unique_ptr<Process>> peers;
+	for (int i = 1; i <= 2; i++) {
+		fs::path d = dir / "peers" / std::to_string(i);
+		fs::create_directories(d);
+		write_file(d / "big.bin", 24u << 20, 5);
+		peers.push_back(std::make_unique<Process>(std::vector<std::string>{
+			bin("peerd"), "-d", d.string(), "-p", std::to_string(free_port()), "-i", both, "--rate-limit", "8M"}));
+	}
+	Client client;
+	b.connect(client);
+	REQUIRE(eventually([&] { return lookup(client, "big.bin").size() == 2; }, 30s));
+	fs::create_directories(dir / "out");
+	Process get({bin("p2pget"), "-q", "-i", both, "-o", (dir / "out").string(), "big.bin"});
+	std::this_thread::sleep_for(500ms); // the lookup is done, chunks flowing (24 MiB at 16 MB/s)
+	a->proc.signal(SIGKILL);
+	a->proc.wait();
+	// The peers move to b and register again there within 5 s (their old
+	// entries would only have lasted the TTL).
+	CHECK(eventually([&] { return stats(client)["registers"] == 2; }, 5s));
+	CHECK(lookup(client, "big.bin").size() == 2);
+	auto status = get.wait(60s);
+	INFO(get.stderr_text());
+	CHECK(status == 0);
+	CHECK(same_contents(dir / "out" / "big.bin", dir / "peers" / "1" / "big.bin"));
+}
