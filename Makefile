@@ -165,8 +165,9 @@ test: $(UNIT_BIN) $(INTEG_BIN) $(BINS) $(TOOL_BIN)
 demo: all
 	tools/demo.sh
 
+# STORE=redis adds indexd on Redis (one, and two on one Redis).
 bench-index: all
-	tools/bench-index.sh
+	STORE=$(STORE) tools/bench-index.sh
 
 bench-peer: all
 	tools/bench-peer.sh
