@@ -39,7 +39,8 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::uint16_t def
 				return std::nullopt;
 		}
 	}
-	if (hp.host.empty())
+	// Brackets only ever surround the whole host.
+	if (hp.host.empty() || hp.host.find_first_of("[]") != std::string::npos)
 		return std::nullopt;
 	if (!port_text.empty()) {
 		auto port = parse_u64(port_text, 65535);

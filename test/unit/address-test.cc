@@ -71,3 +71,11 @@ TEST_CASE("A[:PORT],B[:PORT] lists parse in order, each with the default port", 
 	CHECK_FALSE(parse_host_port_list(",a", 1));
 	CHECK_FALSE(parse_host_port_list("a,b:0", 1));
 }
+
+TEST_CASE("a bracket anywhere but around the whole host is refused", "[address]")
+{
+	// Found by the address-list fuzzer: it printed back as another address.
+	CHECK_FALSE(parse_host_port("10.0.::1]:0)0.0", 1));
+	CHECK_FALSE(parse_host_port("a]b", 1));
+	CHECK_FALSE(parse_host_port("[a[b]:1", 1));
+}
