@@ -42,6 +42,8 @@ std::optional<SockAddr> resolve(const HostPort& hp, std::string* error = nullptr
 IpBytes ip_bytes(const sockaddr* sa);
 std::uint16_t port_of(const sockaddr* sa);
 SockAddr to_sockaddr(const IpBytes& ip, std::uint16_t port); // v4-mapped -> AF_INET
+// Same address and port, whatever the family's form (v4 or v4-mapped).
+bool same_endpoint(const SockAddr& a, const SockAddr& b);
 
 std::string format_ip(const IpBytes& ip);                   // "1.2.3.4" or "::1"
 std::string format_endpoint(const IpBytes& ip, std::uint16_t port); // "1.2.3.4:5", "[::1]:5"

@@ -223,6 +223,15 @@ struct Have {
 	bool operator==(const Have&) const = default;
 };
 
+// The server's owner has asked a complete holder for `chunk` of `name`
+// (after a HAVE_MAP of it): others may wait for its HAVE instead of asking
+// a complete holder for the same chunk.
+struct Fetching {
+	std::string name;
+	std::uint32_t chunk = 0;
+	bool operator==(const Fetching&) const = default;
+};
+
 namespace detail {
 // std::variant of the table's structs in table order: the trailing
 // ListEnd only absorbs the X-macro's last comma.

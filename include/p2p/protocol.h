@@ -84,7 +84,8 @@ inline constexpr std::uint16_t kPeerPortBase = 60000;
 	/* client <-> chunk server: who has which chunk (kFeatureChunkMaps) */      \
 	X(HaveRequest, 0x24, "HAVE_REQUEST")                                         \
 	X(HaveMap, 0x25, "HAVE_MAP")                                                 \
-	X(Have, 0x26, "HAVE")
+	X(Have, 0x26, "HAVE")                                                        \
+	X(Fetching, 0x27, "FETCHING")
 
 enum class MsgType : std::uint8_t {
 #define P2P_MSG_ENUM(Name, id, wire) Name = id,

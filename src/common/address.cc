@@ -169,4 +169,9 @@ std::string format_endpoint(const sockaddr* sa)
 	return format_endpoint(ip_bytes(sa), port_of(sa));
 }
 
+bool same_endpoint(const SockAddr& a, const SockAddr& b)
+{
+	return port_of(a.get()) == port_of(b.get()) && ip_bytes(a.get()) == ip_bytes(b.get());
+}
+
 } // namespace p2p

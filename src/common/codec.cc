@@ -183,6 +183,11 @@ void put_body(Writer& w, const Have& m)
 	w.str(m.name);
 	w.u32(m.chunk);
 }
+void put_body(Writer& w, const Fetching& m)
+{
+	w.str(m.name);
+	w.u32(m.chunk);
+}
 
 void get_body(Reader& r, Register& m)
 {
@@ -391,6 +396,12 @@ void get_body(Reader& r, HaveMap& m)
 }
 
 void get_body(Reader& r, Have& m)
+{
+	m.name = r.name();
+	m.chunk = r.u32();
+}
+
+void get_body(Reader& r, Fetching& m)
 {
 	m.name = r.name();
 	m.chunk = r.u32();

@@ -58,10 +58,16 @@ ChunkPlan::PeerId ChunkPlan::add_peer(const std::vector<bool>& have)
 {
 	if (have.size() != states_.size())
 		throw std::invalid_argument("ChunkPlan::add_peer: bitfield of the wrong size");
-	if (std::all_of(have.begin(), have.end(), [](bool b) { return b; }))
-		return add_peer();
+	downloaders_live_++;
+	if (std::all_of(have.begin(), have.end(), [](bool b) { return b; })) {
+		PeerId id = add_peer();
+		peers_[id].seed = false;
+		complete_downloaders_++;
+		return id;
+	}
 	Peer p;
 	p.complete = false;
+	p.seed = false;
 	p.have = ChunkSet(chunk_count());
 	peers_.push_back(std::move(p));
 	for (std::uint32_t c = 0; c < have.size(); c++)
@@ -76,6 +82,37 @@ void ChunkPlan::peer_has(PeerId peer, std::uint32_t chunk)
 		throw std::out_of_range("ChunkPlan::peer_has: no such chunk");
 	if (peer_live(peer) && !peers_[peer].complete)
 		learn(peers_[peer], chunk);
+	if (auto it = claims_.find(chunk); it != claims_.end() && it->second.peer == peer)
+		unclaim(chunk);
+}
+
+void ChunkPlan::claim(PeerId peer, std::uint32_t chunk, double until)
+{
+	if (chunk >= chunk_count() || !peer_live(peer) || holds(peer, chunk))
+		return;
+	auto [it, fresh] = claims_.try_emplace(chunk, Claim{peer, until});
+	if (!fresh) {
+		it->second.until = std::max(it->second.until, until);
+		return;
+	}
+	shift(chunk, +1);
+}
+
+void ChunkPlan::unclaim(std::uint32_t chunk)
+{
+	claims_.erase(chunk);
+	shift(chunk, -1);
+}
+
+void ChunkPlan::expire_claims(double now)
+{
+	for (auto it = claims_.begin(); it != claims_.end();) {
+		auto chunk = it->first;
+		bool over = it->second.until <= now;
+		++it;
+		if (over)
+			unclaim(chunk);
+	}
 }
 
 void ChunkPlan::learn(Peer& p, std::uint32_t chunk)
@@ -96,6 +133,8 @@ void ChunkPlan::promote(Peer& p)
 	p.have = ChunkSet();
 	p.complete = true;
 	complete_live_++;
+	if (!p.seed)
+		complete_downloaders_++;
 }
 
 // `chunk` has `by` more live partial holders; a queued chunk changes level.
@@ -194,7 +233,13 @@ std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bo
 {
 	if (!peer_live(peer))
 		return std::nullopt;
-	if (auto chunk = pick_queued(peers_[peer])) {
+	expire_claims(now);
+	const Peer& p = peers_[peer];
+	bool spare = spare_seeds_ && p.seed && downloaders_live_ > 0;
+	// A complete downloader has every chunk the seed could send.
+	if (spare && complete_downloaders_ > 0)
+		return std::nullopt;
+	if (auto chunk = pick_queued(p, spare ? 0 : levels_.size())) {
 		dequeue(*chunk);
 		states_[*chunk] = State::InFlight;
 		return start_copy(*chunk, peer, now);
@@ -210,10 +255,10 @@ std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bo
 
 // The lowest level with a chunk `p` has; in it, the newest put back, else
 // the lowest rank.
-std::optional<std::uint32_t> ChunkPlan::pick_queued(const Peer& p) const
+std::optional<std::uint32_t> ChunkPlan::pick_queued(const Peer& p, std::size_t max_level) const
 {
 	std::optional<std::uint32_t> best;
-	std::size_t best_level = levels_.size();
+	std::size_t best_level = std::min(levels_.size(), max_level + 1);
 	for (auto& [stamp, chunk] : front_) {
 		if (avail_[chunk] < best_level && (p.complete || p.have.contains(rank_[chunk]))) {
 			best = chunk;
@@ -366,8 +411,18 @@ std::vector<std::uint32_t> ChunkPlan::drop_peer(PeerId peer)
 		failed(peer, chunk);
 	Peer& p = peers_[peer];
 	p.live = false;
+	if (!p.seed)
+		downloaders_live_--;
+	std::vector<std::uint32_t> claimed;
+	for (auto& [chunk, c] : claims_)
+		if (c.peer == peer)
+			claimed.push_back(chunk);
+	for (auto chunk : claimed)
+		unclaim(chunk);
 	if (p.complete) {
 		complete_live_--;
+		if (!p.seed)
+			complete_downloaders_--;
 	} else {
 		p.have.for_each([&](std::uint32_t r) { shift(chunk_at_[r], -1); });
 		p.have = ChunkSet();

@@ -75,6 +75,17 @@ public:
 	// `peer` has `chunk` now too. A holder that has them all is complete.
 	void peer_has(PeerId peer, std::uint32_t chunk);
 
+	// Swarming. A holder added complete (add_peer()) is a seed; one added
+	// with a bitfield is another downloader. With spare_seeds, while
+	// another downloader is live, a seed is only asked for chunks no live
+	// downloader has or has claimed, so that each chunk leaves the seed
+	// about once and the downloaders trade the rest. `peer` has asked a
+	// seed for `chunk` (FETCHING): the claim counts as one more holder until
+	// that peer has the chunk, is dropped, or `until` passes.
+	void set_spare_seeds(bool on) { spare_seeds_ = on; }
+	void claim(PeerId peer, std::uint32_t chunk, double until);
+	std::size_t claims() const { return claims_.size(); }
+
 	// The download's question: what `peer` should fetch now, and how. An
 	// endgame copy only for an `idle` peer (a busy one would queue it behind
 	// its own work), of a request older than min_copy_age(); a Buffer copy
@@ -129,6 +140,7 @@ public:
 	std::size_t live_peers() const;
 	bool peer_live(PeerId peer) const { return peer < peers_.size() && peers_[peer].live; }
 	bool peer_complete(PeerId peer) const { return peer < peers_.size() && peers_[peer].complete; }
+	bool peer_seed(PeerId peer) const { return peer < peers_.size() && peers_[peer].seed; }
 	bool holds(PeerId peer, std::uint32_t chunk) const;
 	// Live holders of `chunk`.
 	std::size_t availability(std::uint32_t chunk) const { return complete_live_ + avail_.at(chunk); }
@@ -157,12 +169,15 @@ private:
 	struct Peer {
 		bool live = true;
 		bool complete = true;
+		bool seed = true; // added complete; else a downloader
 		std::uint32_t in_flight = 0;
 		ChunkSet have; // by rank; empty while complete
 	};
 
 	std::optional<Assignment> take(PeerId peer, double now, bool allow_duplicate, double min_age);
-	std::optional<std::uint32_t> pick_queued(const Peer& p) const;
+	std::optional<std::uint32_t> pick_queued(const Peer& p, std::size_t max_level) const;
+	void unclaim(std::uint32_t chunk);
+	void expire_claims(double now);
 	std::optional<std::uint32_t> pick_copy(PeerId peer, double now, double min_age) const;
 	Assignment start_copy(std::uint32_t chunk, PeerId peer, double now);
 	void end_copy(const Copy& c);
@@ -189,6 +204,14 @@ private:
 	std::map<std::uint32_t, std::vector<Copy>> flights_; // chunk -> copies in flight
 	std::vector<Peer> peers_;
 	std::size_t complete_live_ = 0;
+	std::size_t downloaders_live_ = 0;
+	std::size_t complete_downloaders_ = 0; // live, and now holding every chunk
+	bool spare_seeds_ = false;
+	struct Claim {
+		PeerId peer;
+		double until;
+	};
+	std::map<std::uint32_t, Claim> claims_; // chunk -> who claimed it
 	std::uint32_t max_copies_;
 	DupBudget* budget_;
 	std::size_t buffered_ = 0;

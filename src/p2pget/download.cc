@@ -67,28 +67,113 @@ void Download::on_lookup(const p2p::Message* reply, const std::string& error)
 			fail(FileResult::Status::Failed, std::string("index refused the lookup: ") + err->text);
 		return;
 	}
-	auto* lr = std::get_if<p2p::LookupReply>(reply);
-	if (!lr) {
+	const std::vector<p2p::PeerHolding>* peers = nullptr;
+	if (auto* lr = std::get_if<p2p::LookupReply>(reply))
+		peers = &lr->peers;
+	else if (auto* hr = std::get_if<p2p::HoldersReply>(reply))
+		peers = &hr->peers;
+	if (!peers) {
 		fail(FileResult::Status::IndexDown, "unexpected reply from the index");
 		return;
 	}
-	if (lr->peers.empty()) {
+	if (peers->empty()) {
 		fail(FileResult::Status::Missing, "not in the index");
 		return;
 	}
-	start(*lr);
+	start(*peers);
 }
 
-void Download::start(const p2p::LookupReply& reply)
+void Download::on_holders(const p2p::HoldersReply& reply)
 {
-	auto choice = p2pget::choose_version(reply.peers);
+	if (finished() || result_.peers == 0)
+		return;
+	for (auto& h : reply.peers) {
+		if (h.size != result_.size || h.hash != result_.hash)
+			continue;
+		auto addr = p2p::to_sockaddr(h.host, h.port);
+		// One try per holder and file: a holder we dropped stays dropped.
+		bool known = std::any_of(peers_.begin(), peers_.end(),
+		                         [&](auto& p) { return p2p::same_endpoint(p->address(), addr); });
+		if (!known && !engine_.is_self(addr)) {
+			engine_.count("holders_joined");
+			add_holder(h);
+		}
+	}
+}
+
+void Download::add_holder(const p2p::PeerHolding& holder)
+{
+	auto addr = p2p::to_sockaddr(holder.host, holder.port);
+	ChunkPlan::PeerId id = peers_.size();
+	peers_.push_back(std::make_unique<PeerFetch>(engine_.base(), *this, id, addr, engine_.options().timeout,
+	                                             engine_.secret(), engine_.peer_buffers(), !holder.complete()));
+	if (plan_)
+		join_plan(*peers_.back());
+}
+
+// A partial holder joins knowing nothing until its map comes.
+void Download::join_plan(PeerFetch& p)
+{
+	if (p.partial())
+		plan_->add_peer(std::vector<bool>(plan_->chunk_count(), false));
+	else
+		plan_->add_peer();
+	if (p.closed())
+		plan_->drop_peer(p.id());
+}
+
+void Download::on_have_map(PeerFetch& p, const std::vector<bool>& have)
+{
+	if (finished())
+		return;
+	if (have.size() != p2p::chunk_count(result_.size, p2p::kChunkSize)) {
+		bad_peer(p, "sent a chunk map of another size");
+		return;
+	}
+	p.set_have(have);
+	if (plan_ && plan_->peer_live(p.id()))
+		for (std::uint32_t c = 0; c < have.size(); c++)
+			if (have[c])
+				plan_->peer_has(p.id(), c);
+}
+
+void Download::on_have(PeerFetch& p, std::uint32_t chunk)
+{
+	if (finished())
+		return;
+	if (chunk >= p2p::chunk_count(result_.size, p2p::kChunkSize)) {
+		bad_peer(p, "announced a chunk beyond the end");
+		return;
+	}
+	p.learn(chunk);
+	if (plan_ && plan_->peer_live(p.id())) {
+		plan_->peer_has(p.id(), chunk);
+		pump();
+	}
+}
+
+// It will have the chunk soon: a seed need not send it to us too.
+void Download::on_fetching(PeerFetch& p, std::uint32_t chunk)
+{
+	if (finished() || chunk >= p2p::chunk_count(result_.size, p2p::kChunkSize)) {
+		if (!finished())
+			bad_peer(p, "announced a chunk beyond the end");
+		return;
+	}
+	if (plan_)
+		plan_->claim(p.id(), chunk, engine_.now() + engine_.options().timeout);
+}
+
+void Download::start(const std::vector<p2p::PeerHolding>& holders)
+{
+	auto choice = p2pget::choose_version(holders);
 	result_.versions = choice.versions;
 	result_.size = choice.size;
 	result_.hash = choice.hash;
 	result_.peers = choice.holders.size();
 	if (choice.versions > 1)
 		engine_.note("%s: %zu versions in the index; taking the one %zu of %zu peers hold (%llu bytes, %.16s)",
-		             result_.name.c_str(), choice.versions, choice.holders.size(), reply.peers.size(),
+		             result_.name.c_str(), choice.versions, choice.holders.size(), holders.size(),
 		             static_cast<unsigned long long>(result_.size), p2p::to_hex(result_.hash).c_str());
 
 	auto room = PartialFile::room_for(engine_.options().out_dir, result_.name, result_.size);
@@ -109,12 +194,9 @@ void Download::start(const p2p::LookupReply& reply)
 		manifest_complete();
 		return;
 	}
-	for (auto& holder : choice.holders) {
-		auto addr = p2p::to_sockaddr(holder.host, holder.port);
-		ChunkPlan::PeerId id = peers_.size();
-		peers_.push_back(std::make_unique<PeerFetch>(engine_.base(), *this, id, addr, engine_.options().timeout,
-		                                             engine_.secret(), engine_.peer_buffers()));
-	}
+	for (auto& holder : choice.holders)
+		if (!engine_.is_self(p2p::to_sockaddr(holder.host, holder.port)))
+			add_holder(holder);
 }
 
 void Download::on_peer_connected(PeerFetch& p)
@@ -189,12 +271,16 @@ void Download::manifest_complete()
 	}
 	file_ = std::move(pf);
 	manifest_ready_ = true;
-	plan_.emplace(p2p::chunk_count(result_.size, chunk_size_), 2, &engine_.dup_budget());
-	for (std::size_t i = 0; i < peers_.size(); i++)
-		plan_->add_peer();
-	for (std::size_t i = 0; i < peers_.size(); i++)
-		if (peers_[i]->closed())
-			plan_->drop_peer(i);
+	// Seeded: downloaders started together take different chunks first.
+	plan_.emplace(p2p::chunk_count(result_.size, chunk_size_), 2, &engine_.dup_budget(), engine_.random());
+	plan_->set_spare_seeds(true);
+	for (auto& p : peers_) {
+		join_plan(*p);
+		if (p->partial() && plan_->peer_live(p->id()))
+			for (std::uint32_t c = 0; c < p->have().size(); c++)
+				if (p->have()[c])
+					plan_->peer_has(p->id(), c);
+	}
 	// Chunks already on disk, in the partial file or in an older copy at
 	// the output path, are checked there before anyone is asked for them.
 	for (std::uint32_t c = 0; c < plan_->chunk_count(); c++) {
@@ -366,6 +452,8 @@ void Download::pump()
 			}
 			p->request_chunk(result_.name, result_.hash, a->chunk, chunk_offset(a->chunk), chunk_length(a->chunk),
 			                 mode);
+			if (plan_->peer_seed(p->id()))
+				engine_.fetching(*this, a->chunk);
 		}
 	}
 	if (waiting && !evtimer_pending(endgame_timer_.get(), nullptr)) {

@@ -47,8 +47,11 @@ public:
 	Download& operator=(const Download&) = delete;
 	~Download();
 
-	// The index's answer; nullptr when the index could not be asked.
+	// The index's answer (LOOKUP_REPLY or HOLDERS_REPLY); nullptr when the
+	// index could not be asked.
 	void on_lookup(const p2p::Message* reply, const std::string& error);
+	// A later HOLDERS_REPLY: holders of our version not met yet join in.
+	void on_holders(const p2p::HoldersReply& reply);
 	void on_verified(const VerifyResult& r);
 	// SIGINT or SIGTERM: stop now; the partial file keeps what is verified.
 	void interrupt() { fail(FileResult::Status::Interrupted, "interrupted"); }
@@ -57,6 +60,11 @@ public:
 	void on_peer_connected(PeerFetch& peer);
 	void on_peer_closed(PeerFetch& peer, const std::string& reason, bool bad_data);
 	void on_manifest(PeerFetch& peer, const p2p::Manifest& m);
+	// A partial holder's chunks: all it has, then one more at a time.
+	p2p::HaveRequest have_request() const { return {result_.name, result_.size, result_.hash}; }
+	void on_have_map(PeerFetch& peer, const std::vector<bool>& have);
+	void on_have(PeerFetch& peer, std::uint32_t chunk);
+	void on_fetching(PeerFetch& peer, std::uint32_t chunk);
 	bool write_chunk_bytes(const void* data, std::size_t len, std::uint64_t offset);
 	int file_fd() const { return file_->fd(); }
 	void on_bytes(std::size_t n);
@@ -75,7 +83,9 @@ public:
 
 private:
 	// Picks the version, then connects to its holders.
-	void start(const p2p::LookupReply& reply);
+	void start(const std::vector<p2p::PeerHolding>& holders);
+	void add_holder(const p2p::PeerHolding& holder);
+	void join_plan(PeerFetch& peer);
 	void ask_manifest();
 	void manifest_complete();
 	void bad_peer(PeerFetch& peer, const std::string& why);

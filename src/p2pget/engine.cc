@@ -4,12 +4,20 @@
 #include "p2p/clock.h"
 #include "p2p/log.h"
 
+#include <sodium.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
+#include <ifaddrs.h>
 
 namespace p2pget {
+
+// How often a running download asks the index for holders it has not met:
+// new downloaders of the same file become sources within about this.
+static constexpr double kHolderRefresh = 1.0;
 
 Engine::Engine(EngineOptions options) : options_(std::move(options)), base_(event_base_new())
 {
@@ -20,6 +28,7 @@ Engine::Engine(EngineOptions options) : options_(std::move(options)), base_(even
 			downloads_[r.download]->on_verified(r);
 	});
 	tick_.reset(event_new(base_.get(), -1, EV_PERSIST, tick_cb, this));
+	refresh_.reset(event_new(base_.get(), -1, EV_PERSIST, refresh_cb, this));
 	sigint_.reset(evsignal_new(base_.get(), SIGINT, signal_cb, this));
 	sigterm_.reset(evsignal_new(base_.get(), SIGTERM, signal_cb, this));
 }
@@ -33,6 +42,7 @@ Engine::~Engine()
 	pool_.reset();
 	downloads_.clear();
 	tick_.reset();
+	refresh_.reset();
 	sigint_.reset();
 	sigterm_.reset();
 	// bufferevents made with BEV_OPT_DEFER_CALLBACKS are finalized by the
@@ -41,6 +51,35 @@ Engine::~Engine()
 }
 
 double Engine::now() const { return p2p::precise_now(); }
+
+std::uint64_t Engine::random() const
+{
+	std::uint64_t seed;
+	randombytes_buf(&seed, sizeof seed);
+	return seed;
+}
+
+void Engine::set_serve_port(std::uint16_t port)
+{
+	serve_port_ = port;
+	own_ips_.clear();
+	ifaddrs* list = nullptr;
+	if (getifaddrs(&list) != 0)
+		return;
+	for (ifaddrs* a = list; a; a = a->ifa_next)
+		if (a->ifa_addr && (a->ifa_addr->sa_family == AF_INET || a->ifa_addr->sa_family == AF_INET6))
+			own_ips_.push_back(p2p::ip_bytes(a->ifa_addr));
+	freeifaddrs(list);
+}
+
+void Engine::fetching(Download&, std::uint32_t) {}
+
+bool Engine::is_self(const p2p::SockAddr& addr) const
+{
+	if (serve_port_ == 0 || p2p::port_of(addr.get()) != serve_port_)
+		return false;
+	return std::find(own_ips_.begin(), own_ips_.end(), p2p::ip_bytes(addr.get())) != own_ips_.end();
+}
 
 void Engine::note(const char* fmt, ...)
 {
@@ -61,13 +100,19 @@ std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
 	index_ = std::make_unique<IndexLink>(base_.get(), options_.index, options_.timeout, secret());
 	std::size_t first = downloads_.size();
 	for (auto& name : names) {
-		std::size_t id = downloads_.size();
-		downloads_.push_back(std::make_unique<Download>(*this, id, name));
+		downloads_.push_back(std::make_unique<Download>(*this, downloads_.size(), name));
 		unfinished_++;
-		index_->ask(p2p::Lookup{name}, [this, id](const p2p::Message* reply, const std::string& error) {
-			downloads_[id]->on_lookup(reply, error);
-		});
 	}
+	refreshing_.resize(downloads_.size());
+	// What the index speaks first: partial holders are asked for only
+	// where it said it knows them.
+	index_->ask(p2p::Stats{}, [this, first](const p2p::Message* reply, const std::string&) {
+		if (auto* st = reply ? std::get_if<p2p::StatsReply>(reply) : nullptr)
+			for (auto& [key, value] : st->counters)
+				if (key == "features")
+					index_features_ = value;
+		lookup_all(first);
+	});
 	if (on_progress_) {
 		timeval tv = p2p::to_timeval(0.25);
 		event_add(tick_.get(), &tv);
@@ -80,6 +125,7 @@ std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
 	event_del(sigint_.get());
 	event_del(sigterm_.get());
 	event_del(tick_.get());
+	event_del(refresh_.get());
 	if (on_progress_)
 		on_progress_(progress());
 	index_->close();
@@ -92,6 +138,40 @@ std::vector<FileResult> Engine::download(const std::vector<std::string>& names,
 	for (std::size_t i = first; i < downloads_.size(); i++)
 		results.push_back(downloads_[i]->result());
 	return results;
+}
+
+void Engine::lookup_all(std::size_t first)
+{
+	bool holders = index_features_ & p2p::kFeaturePartialHolders;
+	for (std::size_t id = first; id < downloads_.size(); id++) {
+		const std::string& name = downloads_[id]->name();
+		p2p::Message ask = holders ? p2p::Message(p2p::LookupHolders{name}) : p2p::Message(p2p::Lookup{name});
+		index_->ask(ask, [this, id](const p2p::Message* reply, const std::string& error) {
+			downloads_[id]->on_lookup(reply, error);
+		});
+	}
+	if (holders) {
+		timeval tv = p2p::to_timeval(kHolderRefresh);
+		event_add(refresh_.get(), &tv);
+	}
+}
+
+void Engine::refresh_cb(evutil_socket_t, short, void* self) { static_cast<Engine*>(self)->refresh_holders(); }
+
+// A failed refresh only means no news: the download goes on with the
+// holders it has.
+void Engine::refresh_holders()
+{
+	for (std::size_t id = 0; id < downloads_.size(); id++) {
+		if (downloads_[id]->finished() || refreshing_[id])
+			continue;
+		refreshing_[id] = true;
+		index_->ask(p2p::LookupHolders{downloads_[id]->name()}, [this, id](const p2p::Message* reply, const std::string&) {
+			refreshing_[id] = false;
+			if (auto* hr = reply ? std::get_if<p2p::HoldersReply>(reply) : nullptr)
+				downloads_[id]->on_holders(*hr);
+		});
+	}
 }
 
 std::optional<p2p::Message> Engine::ask_index(const p2p::Message& request, std::string& error)

@@ -70,6 +70,14 @@ public:
 	// The index refused us, or failed our MAC check (closed cluster).
 	bool index_refused() const { return index_ && index_->refused(); }
 	double now() const;
+	// A fresh seed for a chunk plan's order among equals.
+	std::uint64_t random() const;
+	// Whether `addr` is this process's own chunk server (the index lists us
+	// among the holders while we serve).
+	bool is_self(const p2p::SockAddr& addr) const;
+	void set_serve_port(std::uint16_t port);
+	// `d` asked a seed for `chunk`: what we serve says so (FETCHING).
+	void fetching(Download& d, std::uint32_t chunk);
 	HashPool& pool() { return *pool_; }
 	DupBudget& dup_budget() { return budget_; }
 	// The read buffer and splice pipe every peer connection shares.
@@ -84,6 +92,9 @@ public:
 
 private:
 	static void tick_cb(evutil_socket_t, short, void* self);
+	static void refresh_cb(evutil_socket_t, short, void* self);
+	void lookup_all(std::size_t first);
+	void refresh_holders();
 	static void signal_cb(evutil_socket_t sig, short, void* self);
 	void on_tick();
 	Progress progress() const;
@@ -93,6 +104,10 @@ private:
 	DupBudget budget_;
 	PeerBuffers peer_buffers_; // before downloads_: outlives every PeerConn
 	std::uint64_t received_ = 0;
+	std::uint64_t index_features_ = 0; // as its STATS_REPLY stated them
+	std::uint16_t serve_port_ = 0;     // 0: not serving
+	std::vector<p2p::IpBytes> own_ips_;
+	std::vector<bool> refreshing_;     // per download: a LOOKUP_HOLDERS out
 	std::size_t unfinished_ = 0;
 	int interrupted_by_ = 0;
 	double started_ = 0;
@@ -100,6 +115,7 @@ private:
 	std::function<void(const Progress&)> on_progress_;
 	std::vector<std::unique_ptr<Download>> downloads_;
 	p2p::EventPtr tick_;
+	p2p::EventPtr refresh_; // asks the index for new holders while downloads run
 	p2p::EventPtr sigint_, sigterm_; // stop every download, keeping its partial file
 	std::unique_ptr<HashPool> pool_;
 	std::unique_ptr<IndexLink> index_;

@@ -143,17 +143,35 @@ int expand_folders(Engine& engine, const Options& o, std::vector<std::string>& n
 	return kExitOk;
 }
 
+// Partial holders too, where the index knows them.
+std::optional<p2p::Message> ask_holders(Engine& engine, const std::string& name, std::string& error)
+{
+	auto stats = engine.ask_index(p2p::Stats{}, error);
+	std::uint64_t features = 0;
+	if (auto* st = stats ? std::get_if<p2p::StatsReply>(&*stats) : nullptr)
+		for (auto& [key, value] : st->counters)
+			if (key == "features")
+				features = value;
+	if (!stats)
+		return std::nullopt;
+	if (features & p2p::kFeaturePartialHolders)
+		return engine.ask_index(p2p::LookupHolders{name}, error);
+	return engine.ask_index(p2p::Lookup{name}, error);
+}
+
 int run_lookup(const Options& o, const std::optional<p2p::SecretKey>& secret)
 {
 	Engine engine(engine_options(o, secret));
 	std::string error;
 	const std::string& name = o.names.front();
-	auto reply = engine.ask_index(p2p::Lookup{name}, error);
+	auto reply = ask_holders(engine, name, error);
 	if (!reply)
 		return index_failed(engine, error);
-	p2p::LookupReply lr;
+	p2p::HoldersReply lr;
 	if (auto* r = std::get_if<p2p::LookupReply>(&*reply))
-		lr = *r;
+		lr.peers = r->peers;
+	else if (auto* h = std::get_if<p2p::HoldersReply>(&*reply))
+		lr.peers = h->peers;
 	else if (!std::holds_alternative<p2p::Error>(*reply)) {
 		p2p::print_error("unexpected answer from the index");
 		return kExitIndex;
@@ -163,8 +181,7 @@ int run_lookup(const Options& o, const std::optional<p2p::SecretKey>& secret)
 		std::printf("%s\n", lookup_json(lr).c_str());
 	else
 		for (auto& p : lr.peers)
-			std::printf("%-24s %14llu  %s\n", p2p::format_endpoint(p.host, p.port).c_str(),
-			            static_cast<unsigned long long>(p.size), p2p::to_hex(p.hash).c_str());
+			std::printf("%s\n", lookup_line(p).c_str());
 	if (lr.peers.empty()) {
 		if (!o.quiet && !o.json)
 			p2p::print_error("%s: not in the index", name.c_str());

@@ -19,8 +19,9 @@ namespace p2pget {
 static constexpr std::uint32_t kBodyLowWater = 256u << 10;
 
 PeerFetch::PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr,
-                     double timeout, const p2p::SecretKey* secret, PeerBuffers& buffers)
-	: owner_(owner), id_(id), label_(p2p::format_endpoint(addr.get())), timeout_(timeout)
+                     double timeout, const p2p::SecretKey* secret, PeerBuffers& buffers, bool partial)
+	: owner_(owner), id_(id), addr_(addr), partial_(partial), label_(p2p::format_endpoint(addr.get())),
+	  timeout_(timeout)
 {
 	timer_.reset(evtimer_new(base, timer_cb, this));
 	PeerConn::Callbacks cb;
@@ -45,7 +46,9 @@ void PeerFetch::on_timer()
 	if (!connected_)
 		close("connect timed out");
 	else if (!requests_.empty())
-		close(requests_.front().manifest ? "manifest request timed out" : "chunk request timed out");
+		close(requests_.front().kind == Kind::Chunk ? "chunk request timed out"
+		      : requests_.front().kind == Kind::Manifest ? "manifest request timed out"
+		                                                 : "chunk map request timed out");
 }
 
 // The timer always covers the request at the head of the pipeline: the
@@ -75,7 +78,69 @@ void PeerFetch::on_connected()
 {
 	connected_ = true;
 	evtimer_del(timer_.get());
+	if (partial_) {
+		// Its map first: the feature check, then the map itself.
+		ask(Kind::Stats, p2p::Stats{});
+		return;
+	}
 	owner_.on_peer_connected(*this);
+}
+
+void PeerFetch::ask(Kind kind, const p2p::Message& msg)
+{
+	Request r;
+	r.kind = kind;
+	requests_.push_back(std::move(r));
+	if (requests_.size() == 1)
+		arm_timer();
+	conn_->send(msg);
+}
+
+// The replies of a partial holder's set-up: STATS_REPLY, then HAVE_MAP.
+// False when the holder cannot be used.
+bool PeerFetch::on_chunk_map_reply(Request& head, p2p::Message& msg)
+{
+	if (head.kind == Kind::Stats) {
+		auto* st = std::get_if<p2p::StatsReply>(&msg);
+		if (!st)
+			return false;
+		std::uint64_t features = 0;
+		for (auto& [key, value] : st->counters)
+			if (key == "features")
+				features = value;
+		requests_.pop_front();
+		if (!(features & p2p::kFeatureChunkMaps)) {
+			close("a partial holder that does not say which chunks it has");
+			return true;
+		}
+		ask(Kind::Map, owner_.have_request());
+		return true;
+	}
+	auto* map = std::get_if<p2p::HaveMap>(&msg);
+	if (!map || map->name != owner_.name())
+		return false;
+	requests_.pop_front();
+	arm_timer();
+	map_ready_ = true;
+	owner_.on_have_map(*this, map->have);
+	if (!closed())
+		owner_.on_peer_connected(*this);
+	return true;
+}
+
+// HAVE and FETCHING need no request: they follow the HAVE_MAP, between
+// any replies.
+void PeerFetch::on_have(const p2p::Have& have, bool fetching)
+{
+	if (!map_ready_ || have.name != owner_.name()) {
+		bad_ = true;
+		close(fetching ? "a FETCHING it was not asked for" : "a HAVE it was not asked for");
+		return;
+	}
+	if (fetching)
+		owner_.on_fetching(*this, have.chunk);
+	else
+		owner_.on_have(*this, have.chunk);
 }
 
 void PeerFetch::close(const std::string& reason)
@@ -94,7 +159,7 @@ void PeerFetch::on_close(const std::string& reason)
 void PeerFetch::request_manifest(const std::string& name, std::uint32_t first_chunk)
 {
 	Request r;
-	r.manifest = true;
+	r.kind = Kind::Manifest;
 	r.chunk = first_chunk;
 	requests_.push_back(std::move(r));
 	if (requests_.size() == 1)
@@ -120,7 +185,7 @@ void PeerFetch::request_chunk(const std::string& name, const p2p::Hash& content,
 void PeerFetch::discard(std::uint32_t chunk)
 {
 	for (auto& r : requests_) {
-		if (!r.manifest && r.chunk == chunk && r.mode != Mode::Discard) {
+		if (r.kind == Kind::Chunk && r.chunk == chunk && r.mode != Mode::Discard) {
 			r.mode = Mode::Discard;
 			r.buf = {};
 		}
@@ -129,6 +194,14 @@ void PeerFetch::discard(std::uint32_t chunk)
 
 void PeerFetch::on_message(p2p::Message& msg)
 {
+	if (auto* have = std::get_if<p2p::Have>(&msg)) {
+		on_have(*have);
+		return;
+	}
+	if (auto* f = std::get_if<p2p::Fetching>(&msg)) {
+		on_have(p2p::Have{f->name, f->chunk}, true);
+		return;
+	}
 	if (requests_.empty()) {
 		bad_ = true;
 		close(std::string("unexpected ") + p2p::msg_type_name(p2p::type_of(msg)));
@@ -141,7 +214,14 @@ void PeerFetch::on_message(p2p::Message& msg)
 		close(std::string("peer error ") + p2p::error_code_name(err->code) + ": " + err->text);
 		return;
 	}
-	if (head.manifest) {
+	if (head.kind == Kind::Stats || head.kind == Kind::Map) {
+		if (!on_chunk_map_reply(head, msg)) {
+			bad_ = true;
+			close("expected its chunk map");
+		}
+		return;
+	}
+	if (head.kind == Kind::Manifest) {
 		auto* m = std::get_if<p2p::Manifest>(&msg);
 		if (!m) {
 			bad_ = true;
@@ -198,7 +278,7 @@ int PeerFetch::raw_sink(std::uint64_t& offset)
 	if (requests_.empty())
 		return -1;
 	const Request& head = requests_.front();
-	if (head.manifest || !head.header_seen || head.mode != Mode::Write || head.got >= head.length)
+	if (head.kind != Kind::Chunk || !head.header_seen || head.mode != Mode::Write || head.got >= head.length)
 		return -1;
 	offset = head.offset + head.got;
 	return owner_.file_fd();

@@ -3,6 +3,10 @@
 // and streams each chunk's bytes straight into the partial file as they
 // arrive. Every way it ends goes through PeerConn's one close path and is
 // reported to the owning Download, which decides what the failure means.
+//
+// A partial holder (another downloader) is first asked what it speaks
+// (STATS) and then which chunks it has (HAVE_REQUEST); its HAVE_MAP and the
+// HAVEs after it go to the Download, which only asks it for those chunks.
 #pragma once
 
 #include "chunk-plan.h"
@@ -31,8 +35,10 @@ public:
 
 	// `secret`: the closed cluster's key, or nullptr. `buffers`: the
 	// Engine's, lent to the connection.
+	// `partial`: a holder of part of the file, whose chunk map is asked
+	// for (HAVE_REQUEST for `file`) as soon as it is connected.
 	PeerFetch(event_base* base, Download& owner, ChunkPlan::PeerId id, const p2p::SockAddr& addr, double timeout,
-	          const p2p::SecretKey* secret, PeerBuffers& buffers);
+	          const p2p::SecretKey* secret, PeerBuffers& buffers, bool partial = false);
 	PeerFetch(const PeerFetch&) = delete;
 	PeerFetch& operator=(const PeerFetch&) = delete;
 
@@ -44,15 +50,27 @@ public:
 	void close(const std::string& reason);
 
 	ChunkPlan::PeerId id() const { return id_; }
-	bool connected() const { return connected_ && !conn_->closed(); }
+	// Connected, and for a partial holder its chunk map has come.
+	bool connected() const { return connected_ && !conn_->closed() && (!partial_ || map_ready_); }
+	bool partial() const { return partial_; }
+	const p2p::SockAddr& address() const { return addr_; }
+	// A partial holder's chunks as it said them (kept until the plan exists).
+	const std::vector<bool>& have() const { return have_; }
+	void set_have(const std::vector<bool>& have) { have_ = have; }
+	void learn(std::uint32_t chunk)
+	{
+		if (chunk < have_.size())
+			have_[chunk] = true;
+	}
 	bool closed() const { return conn_->closed(); }
 	std::size_t in_flight() const { return requests_.size(); }
 	std::uint64_t bytes() const { return bytes_; }
 	const std::string& label() const { return label_; }
 
 private:
+	enum class Kind : std::uint8_t { Chunk, Manifest, Stats, Map };
 	struct Request {
-		bool manifest = false;
+		Kind kind = Kind::Chunk;
 		std::uint32_t id = 0;
 		std::uint32_t chunk = 0;
 		std::uint64_t offset = 0;
@@ -67,6 +85,9 @@ private:
 	void on_timer();
 	void on_connected();
 	void on_message(p2p::Message& msg);
+	bool on_chunk_map_reply(Request& head, p2p::Message& msg);
+	void on_have(const p2p::Have& have, bool fetching = false);
+	void ask(Kind kind, const p2p::Message& msg);
 	void on_raw(std::span<const std::byte> bytes);
 	void on_raw_in_file(std::size_t n);
 	int raw_sink(std::uint64_t& offset);
@@ -78,6 +99,10 @@ private:
 
 	Download& owner_;
 	ChunkPlan::PeerId id_;
+	p2p::SockAddr addr_;
+	bool partial_ = false;
+	bool map_ready_ = false; // HAVE_MAP received: HAVEs may follow
+	std::vector<bool> have_;
 	std::string label_;
 	double timeout_;
 	bool connected_ = false;

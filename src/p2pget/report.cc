@@ -81,18 +81,37 @@ std::string list_entry_json(const p2p::ListEntry& e)
 	return "{\"name\":" + json_string(e.name) + num;
 }
 
-std::string lookup_json(const p2p::LookupReply& r)
+// A complete holder's chunk count is the file's.
+static std::uint32_t chunks_held(const p2p::PeerHolding& p)
+{
+	return p.complete() ? p2p::chunk_count(p.size, p2p::kChunkSize) : p.chunks;
+}
+
+std::string lookup_json(const p2p::HoldersReply& r)
 {
 	std::string out = "{\"name\":" + json_string(r.name) + ",\"peers\":[";
-	char num[256];
+	char num[320];
 	for (std::size_t i = 0; i < r.peers.size(); i++) {
 		auto& p = r.peers[i];
-		std::snprintf(num, sizeof num, "%s{\"host\":\"%s\",\"port\":%u,\"size\":%llu,\"hash\":\"%s\"}", i ? "," : "",
-		              p2p::format_ip(p.host).c_str(), p.port, static_cast<unsigned long long>(p.size),
-		              p2p::to_hex(p.hash).c_str());
+		std::snprintf(num, sizeof num,
+		              "%s{\"host\":\"%s\",\"port\":%u,\"size\":%llu,\"hash\":\"%s\",\"complete\":%s,\"chunks\":%u}",
+		              i ? "," : "", p2p::format_ip(p.host).c_str(), p.port, static_cast<unsigned long long>(p.size),
+		              p2p::to_hex(p.hash).c_str(), p.complete() ? "true" : "false", chunks_held(p));
 		out += num;
 	}
 	return out + "]}";
+}
+
+std::string lookup_line(const p2p::PeerHolding& p)
+{
+	char line[256];
+	std::snprintf(line, sizeof line, "%-24s %14llu  %s", p2p::format_endpoint(p.host, p.port).c_str(),
+	              static_cast<unsigned long long>(p.size), p2p::to_hex(p.hash).c_str());
+	std::string out = line;
+	if (!p.complete())
+		out += "  partial " + std::to_string(p.chunks) + "/" +
+		       std::to_string(p2p::chunk_count(p.size, p2p::kChunkSize)) + " chunks";
+	return out;
 }
 
 std::string human_bytes(double bytes)

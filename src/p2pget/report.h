@@ -17,7 +17,9 @@ std::string json_string(const std::string& s);
 
 std::string result_json(const FileResult& r);
 std::string list_entry_json(const p2p::ListEntry& e);
-std::string lookup_json(const p2p::LookupReply& r);
+// --lookup: every holder, complete or partial, with its chunk count.
+std::string lookup_json(const p2p::HoldersReply& r);
+std::string lookup_line(const p2p::PeerHolding& p);
 
 // Columns `s` takes on a terminal: one per UTF-8 character, near enough
 // for names.

@@ -13,12 +13,13 @@ namespace p2pget {
 struct VersionChoice {
 	std::uint64_t size = 0;
 	p2p::Hash hash{};
-	std::vector<p2p::PeerHolding> holders; // peers holding the chosen version
+	std::vector<p2p::PeerHolding> holders; // peers holding the chosen version, partly too
 	std::size_t versions = 0;              // distinct versions offered
 };
 
-// Most holders wins; ties go to the larger file, then the smaller hash,
-// so every run picks the same one. `peers` must not be empty.
+// Most complete holders wins (most partial ones when none is complete);
+// ties go to the larger file, then the smaller hash, so every run picks the
+// same one. `peers` must not be empty.
 VersionChoice choose_version(const std::vector<p2p::PeerHolding>& peers);
 
 } // namespace p2pget

@@ -62,6 +62,7 @@ std::vector<Message> samples()
 		HaveMap{"empty", {}},
 		HaveMap{"eight", {true, true, true, true, true, true, true, true}},
 		Have{"big.iso", 2559},
+		Fetching{"big.iso", 7},
 	};
 }
 

@@ -267,3 +267,78 @@ TEST_CASE("holders: 60,000 chunks from complete and partial holders", "[p2pget][
 	CHECK(odd_from_partial == 0);
 	CHECK(plan.done_count() == n);
 }
+
+TEST_CASE("holders: with other downloaders live, a seed is asked only for what none has or claimed",
+          "[p2pget][chunk-plan][swarm]")
+{
+	ChunkPlan plan(4);
+	plan.set_spare_seeds(true);
+	auto seed = plan.add_peer();
+	auto other = plan.add_peer(bits({1, 0, 0, 0})); // another downloader
+	CHECK(plan.peer_seed(seed));
+	CHECK_FALSE(plan.peer_seed(other));
+	plan.claim(other, 1, 10.0); // it asked a seed for chunk 1
+
+	// Chunk 0 comes from the downloader; the seed sends only 2 and 3.
+	std::set<std::uint32_t> from_seed;
+	while (auto c = plan.next(seed, 0, false))
+		from_seed.insert(*c);
+	CHECK(from_seed == std::set<std::uint32_t>{2, 3});
+	CHECK(plan.next(other, 0, false) == 0u);
+	CHECK(plan.is_queued(1)); // waits for the claimer's HAVE
+
+	SECTION("the claimer's HAVE makes the chunk its to give")
+	{
+		plan.peer_has(other, 1);
+		CHECK(plan.claims() == 0);
+		CHECK(plan.next(seed, 1, false) == std::nullopt);
+		CHECK(plan.next(other, 1, false) == 1u);
+	}
+	SECTION("a claim that outlives its time goes back to the seed")
+	{
+		CHECK(plan.next(seed, 9.9, false) == std::nullopt);
+		CHECK(plan.next(seed, 10.0, false) == 1u);
+		CHECK(plan.claims() == 0);
+	}
+	SECTION("a claimer dropped gives its claims back")
+	{
+		plan.drop_peer(other);
+		CHECK(plan.claims() == 0);
+		std::set<std::uint32_t> rest;
+		while (auto c = plan.next(seed, 1, false))
+			rest.insert(*c);
+		CHECK(rest == std::set<std::uint32_t>{0, 1});
+	}
+}
+
+TEST_CASE("holders: without other downloaders, or spare_seeds off, a seed is asked for anything",
+          "[p2pget][chunk-plan][swarm]")
+{
+	for (bool spare : {false, true}) {
+		ChunkPlan plan(3);
+		plan.set_spare_seeds(spare);
+		auto seed = plan.add_peer();
+		auto other = plan.add_peer(bits({1, 1, 0}));
+		if (spare)
+			plan.drop_peer(other); // no downloader left: the seed is all there is
+		std::set<std::uint32_t> got;
+		while (auto c = plan.next(seed, 0, false))
+			got.insert(*c);
+		INFO("spare_seeds " << spare);
+		CHECK(got == std::set<std::uint32_t>{0, 1, 2});
+	}
+}
+
+TEST_CASE("holders: a downloader that completes is not spared like a seed", "[p2pget][chunk-plan][swarm]")
+{
+	ChunkPlan plan(2);
+	plan.set_spare_seeds(true);
+	auto seed = plan.add_peer();
+	auto other = plan.add_peer(bits({1, 0}));
+	plan.peer_has(other, 1); // now complete, still a downloader
+	CHECK(plan.peer_complete(other));
+	CHECK_FALSE(plan.peer_seed(other));
+	CHECK(plan.next(seed, 0, false) == std::nullopt);
+	CHECK(plan.next(other, 0, false).has_value());
+	CHECK(plan.next(other, 0, false).has_value());
+}
