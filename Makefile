@@ -24,7 +24,7 @@ BUILD    ?= build$(if $(SANITIZE),-san)
 # the ones users run.
 BINDIR   ?= $(if $(SANITIZE),$(BUILD)/bin,.)
 
-PKGS     := libevent libevent_pthreads libsodium
+PKGS     := libevent libevent_pthreads libsodium hiredis
 # Recursive (=) so they are evaluated after `deps` has run on a fresh machine.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -38,7 +38,8 @@ CATCH_HEADER := /usr/include/catch2/catch.hpp
 DEPS_OK := $(shell command -v pkg-config >/dev/null 2>&1 && \
              pkg-config --exists $(PKGS) 2>/dev/null && \
              test -f $(CATCH_HEADER) && command -v groff >/dev/null 2>&1 && \
-             command -v python3 >/dev/null 2>&1 && echo yes)
+             command -v python3 >/dev/null 2>&1 && \
+             command -v redis-server >/dev/null 2>&1 && echo yes)
 DEPS_STEP := $(if $(DEPS_OK),,deps)
 
 COMMON_SRC := $(wildcard src/common/*.cc)
@@ -157,12 +158,16 @@ test: $(UNIT_BIN) $(INTEG_BIN) $(BINS) $(TOOL_BIN)
 	$(UNIT_BIN)
 	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
 	  P2P_SANITIZED=$(SANITIZE) $(INTEG_BIN)
+	# The indexd suite again, with the index in Redis (indexd --store redis://).
+	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
+	  P2P_SANITIZED=$(SANITIZE) P2P_TEST_STORE=redis $(INTEG_BIN) "[indexd]"
 
 demo: all
 	tools/demo.sh
 
+# STORE=redis adds indexd on Redis (one, and two on one Redis).
 bench-index: all
-	tools/bench-index.sh
+	STORE=$(STORE) tools/bench-index.sh
 
 bench-peer: all
 	tools/bench-peer.sh

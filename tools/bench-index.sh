@@ -50,10 +50,10 @@ start_on_free_port() {
 	return 1
 }
 
-pid="" ipid="" rpid=""
+pid="" ipid="" ipid2="" rpid="" spid=""
 work=$(mktemp -d)
 cleanup() {
-	for p in $pid $ipid $rpid; do
+	for p in $pid $ipid $ipid2 $rpid $spid; do
 		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
 	done
 	rm -rf "$work"
@@ -61,14 +61,46 @@ cleanup() {
 trap cleanup EXIT
 
 # --- indexd ---------------------------------------------------------------
-start_on_free_port "$work/indexd.log" "$INDEXD" -p @PORT@ -l 127.0.0.1 -t 600 ||
-	{ echo "bench-index: cannot start indexd" >&2; cat "$work/indexd.log" >&2; exit 1; }
-iport=$port ipid=$pid pid=""
-echo "bench-index: indexd on port $iport: $PEERS peers x $FILES files, then $CLIENTS clients x $REQUESTS lookups" >&2
-"$LOADGEN" -p "$iport" --peers "$PEERS" --files "$FILES" --clients "$CLIENTS" --requests "$REQUESTS" \
-	--depth 1,16 --pid "$ipid" --timeout 300 | tee "$work/load.txt" >&2
-kill "$ipid"; wait "$ipid" || { echo "bench-index: indexd did not exit 0" >&2; exit 1; }
-ipid=""
+# run_indexd OUT [SPLIT] [INDEXD-ARGS...]: registers and looks up through a
+# fresh indexd; SPLIT=split starts a second indexd with the same args and
+# gives it every second lookup client (two indexd on one Redis).
+run_indexd() {
+	local out=$1 split=$2
+	shift 2
+	start_on_free_port "$work/indexd.log" "$INDEXD" -p @PORT@ -l 127.0.0.1 -t 600 "$@" ||
+		{ echo "bench-index: cannot start indexd" >&2; cat "$work/indexd.log" >&2; exit 1; }
+	iport=$port ipid=$pid pid=""
+	local more=()
+	if [ "$split" = split ]; then
+		start_on_free_port "$work/indexd2.log" "$INDEXD" -p @PORT@ -l 127.0.0.1 -t 600 "$@" ||
+			{ echo "bench-index: cannot start indexd" >&2; exit 1; }
+		ipid2=$pid pid=""
+		more=(--split-port "$port")
+	fi
+	sleep 0.3 # a Redis store connects in the background
+	echo "bench-index: indexd $* on port $iport: $PEERS peers x $FILES files, then $CLIENTS clients x $REQUESTS lookups" >&2
+	"$LOADGEN" -p "$iport" --peers "$PEERS" --files "$FILES" --clients "$CLIENTS" --requests "$REQUESTS" \
+		--depth 1,16 --pid "$ipid" --timeout 300 "${more[@]}" | tee "$out" >&2
+	for p in $ipid ${ipid2:-}; do
+		kill "$p"; wait "$p" || { echo "bench-index: indexd did not exit 0" >&2; exit 1; }
+	done
+	ipid="" ipid2=""
+}
+ipid2=""
+run_indexd "$work/load.txt" one
+
+# STORE=redis: the same through one indexd on Redis, then two on one Redis.
+if [ "${STORE:-memory}" = redis ]; then
+	start_on_free_port "$work/store.err" redis-server --port @PORT@ --bind 127.0.0.1 --save '' --appendonly no \
+		--daemonize no --logfile "$work/store.log" ||
+		{ echo "bench-index: cannot start redis-server" >&2; exit 1; }
+	sport=$port spid=$pid pid=""
+	run_indexd "$work/load-redis.txt" one --store "redis://127.0.0.1:$sport"
+	redis-cli -p "$sport" flushall >/dev/null
+	run_indexd "$work/load-redis2.txt" split --store "redis://127.0.0.1:$sport"
+	kill "$spid"; wait "$spid" || true
+	spid=""
+fi
 
 field() { # field FILE LINE-PATTERN KEY
 	grep -E "$2" "$1" | head -1 | tr ' ' '\n' | sed -n "s/^$3=//p"
@@ -93,6 +125,26 @@ rpid=""
 rcol() { awk -F'"' -v c="$2" '{print $(2*c)}' "$work/redis-$1.csv"; }
 
 printf '\n%-28s %14s %14s %8s\n' "$PEERS peers x $FILES files" indexd redis ratio
+if [ "${STORE:-memory}" = redis ]; then
+	printf '%-28s %14s %14s %14s %14s\n' "" memory "on Redis" "2 on Redis" "redis GET"
+	for depth in 1 16; do
+		printf '%-28s' "req/s, depth $depth"
+		for f in load load-redis load-redis2; do
+			printf ' %14.0f' "$(field "$work/$f.txt" "^RESULT depth=$depth " lookups_per_s)"
+		done
+		printf ' %14.0f\n' "$(rcol "$depth" 2)"
+		for q in p50 p99; do
+			printf '%-28s' "  $q ms"
+			for f in load load-redis load-redis2; do
+				printf ' %14.3f' "$(awk -v x="$(field "$work/$f.txt" "^RESULT depth=$depth " ${q}_us)" 'BEGIN{print x/1000}')"
+			done
+			printf ' %14s\n' "$(rcol "$depth" $([ $q = p50 ] && echo 5 || echo 7))"
+		done
+	done
+	printf '%-28s %11.1f MiB (on Redis: %.1f MiB)\n' "indexd RSS after register" \
+		"$(awk -v k="$(field "$work/load.txt" '^REGISTER ' rss_kib)" 'BEGIN{print k/1024}')" \
+		"$(awk -v k="$(field "$work/load-redis.txt" '^REGISTER ' rss_kib)" 'BEGIN{print k/1024}')"
+fi
 for depth in 1 16; do
 	ours=$(field "$work/load.txt" "^RESULT depth=$depth " lookups_per_s)
 	theirs=$(rcol "$depth" 2)

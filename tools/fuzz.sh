@@ -12,7 +12,7 @@ command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libsodium || apt_in
 mkdir -p "$out"
 # What every target links: the codec frames through the framing step,
 # which checks MACs (frame-auth.cc, libsodium).
-common="src/common/codec.cc src/common/names.cc src/common/frame-step.cc src/common/frame-auth.cc src/common/hash.cc"
+common="src/common/codec.cc src/common/names.cc src/common/frame-step.cc src/common/frame-auth.cc src/common/hash.cc src/common/address.cc src/common/parse-number.cc"
 status=0
 for src in test/fuzz/*-fuzz.cc; do
 	name=$(basename "$src" .cc)

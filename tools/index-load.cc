@@ -29,6 +29,7 @@ namespace {
 struct Config {
 	std::string host = "127.0.0.1";
 	std::uint16_t port = p2p::kIndexPort;
+	std::uint16_t split_port = 0; // --split-port: every second lookup client asks this indexd instead
 	std::uint64_t peers = 100, files = 100, clients = 50, requests = 200000;
 	std::vector<std::uint64_t> depths{1};
 	long pid = 0;
@@ -306,6 +307,7 @@ void parse_args(int argc, char** argv, Config& cfg)
 		std::string a = argv[i];
 		if (a == "-p") cfg.port = static_cast<std::uint16_t>(num(i, 65535));
 		else if (a == "-H" && i + 1 < argc) cfg.host = argv[++i];
+		else if (a == "--split-port") cfg.split_port = static_cast<std::uint16_t>(num(i, 65535));
 		else if (a == "--peers") cfg.peers = num(i, 65535);
 		else if (a == "--files") cfg.files = num(i);
 		else if (a == "--clients") cfg.clients = std::max<std::uint64_t>(1, num(i, 100000));
@@ -326,7 +328,8 @@ void parse_args(int argc, char** argv, Config& cfg)
 		} else {
 			std::fprintf(stderr,
 			             "usage: index-load [-H HOST] [-p PORT] [--peers N] [--files M] [--clients C]\n"
-			             "                  [--requests R] [--depth D[,D...]] [--pid INDEXD_PID] [--timeout S]\n");
+			             "                  [--requests R] [--depth D[,D...]] [--pid INDEXD_PID] [--timeout S]\n"
+			             "                  [--split-port PORT]\n");
 			std::exit(a == "-h" ? 0 : 2);
 		}
 	}
@@ -341,6 +344,11 @@ int main(int argc, char** argv)
 	std::string why;
 	auto sa = p2p::resolve({cfg.host, cfg.port}, &why);
 	if (!sa)
+		die("cannot resolve " + cfg.host + ": " + why);
+	// Two indexd on one store: the peers register at the first, the lookup
+	// clients are split between both.
+	auto split = cfg.split_port ? p2p::resolve({cfg.host, cfg.split_port}, &why) : sa;
+	if (!split)
 		die("cannot resolve " + cfg.host + ": " + why);
 	p2p::EventBasePtr base(event_base_new());
 
@@ -407,7 +415,7 @@ int main(int argc, char** argv)
 			c->quota = cfg.requests / cfg.clients + (i < cfg.requests % cfg.clients ? 1 : 0);
 			c->cursor = i * 7919;
 			c->stamps.resize(depth);
-			c->fd = connect_blocking(*sa);
+			c->fd = connect_blocking(i % 2 ? *split : *sa);
 			evutil_make_socket_nonblocking(c->fd);
 			c->in.resize(64 << 10);
 			c->read_ev.reset(event_new(base.get(), c->fd, EV_READ | EV_PERSIST, client_readable, c.get()));

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <sys/socket.h>
 
 namespace p2p {
@@ -28,6 +29,12 @@ struct HostPort {
 // "1.2.3.4", "1.2.3.4:80", "name:80", "[::1]:80", "::1" (bare IPv6, no port).
 // A missing port becomes default_port. Returns nullopt on a malformed string.
 std::optional<HostPort> parse_host_port(std::string_view text, std::uint16_t default_port);
+
+// "A[:PORT],B[:PORT],...": one or more of the above, in order of preference.
+// Returns nullopt when any of them is malformed or the list is empty.
+std::optional<std::vector<HostPort>> parse_host_port_list(std::string_view text, std::uint16_t default_port);
+// The list as given back to the user: "a:1,[::1]:2".
+std::string format_host_ports(const std::vector<HostPort>& list);
 
 // Resolves with getaddrinfo (numeric or a name); blocking, for start-up.
 std::optional<SockAddr> resolve(const HostPort& hp, std::string* error = nullptr);

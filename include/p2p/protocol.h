@@ -124,7 +124,8 @@ constexpr bool known_type(std::uint8_t type)
 	X(Internal, 14, "internal")                                                  \
 	X(Shutdown, 15, "shutdown")          /* the sender is stopping */           \
 	X(BadAuth, 16, "bad-auth")           /* closed cluster: MAC missing/wrong */ \
-	X(BadSignature, 17, "bad-signature") /* IDENTIFY signature does not verify */
+	X(BadSignature, 17, "bad-signature") /* IDENTIFY signature does not verify */ \
+	X(Unavailable, 18, "unavailable")    /* the index's store cannot be reached */
 
 enum class ErrorCode : std::uint16_t {
 #define P2P_ERROR_ENUM(Name, code, text) Name = code,

@@ -39,7 +39,8 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::uint16_t def
 				return std::nullopt;
 		}
 	}
-	if (hp.host.empty())
+	// Brackets only ever surround the whole host.
+	if (hp.host.empty() || hp.host.find_first_of("[]") != std::string::npos)
 		return std::nullopt;
 	if (!port_text.empty()) {
 		auto port = parse_u64(port_text, 65535);
@@ -48,6 +49,33 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::uint16_t def
 		hp.port = static_cast<std::uint16_t>(*port);
 	}
 	return hp;
+}
+
+std::optional<std::vector<HostPort>> parse_host_port_list(std::string_view text, std::uint16_t default_port)
+{
+	std::vector<HostPort> list;
+	while (true) {
+		auto comma = text.find(',');
+		auto hp = parse_host_port(text.substr(0, comma), default_port);
+		if (!hp)
+			return std::nullopt;
+		list.push_back(std::move(*hp));
+		if (comma == std::string_view::npos)
+			return list;
+		text.remove_prefix(comma + 1);
+	}
+}
+
+std::string format_host_ports(const std::vector<HostPort>& list)
+{
+	std::string out;
+	for (auto& hp : list) {
+		if (!out.empty())
+			out += ',';
+		bool v6 = hp.host.find(':') != std::string::npos;
+		out += (v6 ? "[" + hp.host + "]" : hp.host) + ":" + std::to_string(hp.port);
+	}
+	return out;
 }
 
 std::optional<SockAddr> resolve(const HostPort& hp, std::string* error)

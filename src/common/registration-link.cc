@@ -222,6 +222,9 @@ void RegistrationLink::on_close(const std::string& reason)
 		finish_unregister();
 		return;
 	}
+	// Several indexes: the next one in turn, by the same backoff (at most
+	// 2 s), so a lost index is replaced within 2 s and comes back in turn.
+	current_ = (current_ + 1) % indexes_.size();
 	log_close(was_registered, reason);
 	said_unreachable_ = true;
 	retry_later();
@@ -229,12 +232,14 @@ void RegistrationLink::on_close(const std::string& reason)
 
 void RegistrationLink::log_close(bool was_registered, const std::string& reason)
 {
+	std::string next = indexes_.size() > 1 ? "moving to " + format_endpoint(indexes_[current_].get()) : "";
 	if (was_registered) {
-		log_warn("lost the index %s: %s; reconnecting", index_name_.c_str(), reason.c_str());
+		log_warn("lost the index %s: %s; %s", index_name_.c_str(), reason.c_str(),
+		         next.empty() ? "reconnecting" : next.c_str());
 	} else if (!said_unreachable_) {
 		// Once per outage at warn; every further try only at debug.
-		log_warn("cannot register with the index %s: %s; retrying (serving meanwhile)", index_name_.c_str(),
-		         reason.c_str());
+		log_warn("cannot register with the index %s: %s; %s (serving meanwhile)", index_name_.c_str(),
+		         reason.c_str(), next.empty() ? "retrying" : next.c_str());
 	} else {
 		log_debug("index %s: %s", index_name_.c_str(), reason.c_str());
 	}

@@ -38,7 +38,8 @@ namespace indexd {
 	X(conn_limit, true, "Connections turned away: descriptor budget full.")                          \
 	X(peers_closed, false, "Registered peers removed when their connection closed.")                 \
 	X(accept_errors, false, "Failed accept() calls.")                                                \
-	X(output_stalls, true, "Times reading was paused for a client not reading its replies.")
+	X(output_stalls, true, "Times reading was paused for a client not reading its replies.")         \
+	X(unavailable, true, "Requests answered error unavailable: the shared store (Redis) was away.")
 
 struct Counters {
 #define INDEXD_COUNTER_FIELD(name, refusal, help) std::uint64_t name = 0;

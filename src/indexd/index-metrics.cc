@@ -1,6 +1,8 @@
 // indexd's GET /metrics: what STATS says, as Prometheus series.
 #include "index-server.h"
 
+#include "async-store.h"
+
 #include "p2p/metrics.h"
 
 #include <string_view>
@@ -45,6 +47,14 @@ std::string IndexServer::metrics_text() const
 	            "Time from reading a request to handing its reply to the kernel (a batch's requests share it).",
 	            latency_.bounds(), latency_.counts(), latency_.sum());
 	t.gauge("p2p_index_uptime_seconds", "Seconds since indexd started.", now() - started_);
+	AsyncStore* a = const_cast<IndexStore&>(store_).async();
+	t.gauge("p2p_index_store_redis", "1 when the index lives in Redis, 0 in memory.", a ? 1 : 0);
+	if (a) {
+		t.gauge("p2p_index_redis_connected", "1 while Redis is connected.", a->connected() ? 1 : 0);
+		t.gauge("p2p_index_redis_in_flight", "Commands sent to Redis, not yet answered.",
+		        static_cast<double>(a->in_flight()));
+		t.counter("p2p_index_redis_errors_total", "Redis connection losses and error replies.", a->errors());
+	}
 	return t.text();
 }
 

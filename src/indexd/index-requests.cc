@@ -22,6 +22,10 @@ void IndexSession::handle_message(p2p::Message& msg)
 		on_update_partial(*m);
 	} else if (auto* m = std::get_if<p2p::LookupHolders>(&msg)) {
 		c.holder_lookups++;
+		if (server_.store().async()) {
+			lookup_async(m->name, true);
+			return;
+		}
 		p2p::HoldersReply r{m->name, {}};
 		server_.store().lookup(m->name, r.peers, p2p::kMaxLookupPeers, true);
 		reply(r);
@@ -29,10 +33,18 @@ void IndexSession::handle_message(p2p::Message& msg)
 		on_unregister();
 	} else if (auto* m = std::get_if<p2p::List>(&msg)) {
 		c.lists++;
+		if (server_.store().async()) {
+			list_async(*m);
+			return;
+		}
 		// The page must fit one frame, whatever the names' lengths.
 		reply(server_.store().list(m->after, m->limit, p2p::kMaxPayload));
 	} else if (std::holds_alternative<p2p::Stats>(msg)) {
 		c.stats++;
+		if (server_.store().async()) {
+			stats_async(); // the counts are Redis's, read now
+			return;
+		}
 		reply(server_.stats_reply());
 	} else if (std::holds_alternative<p2p::Hello>(msg)) {
 		on_hello();
@@ -84,6 +96,10 @@ void IndexSession::on_register(p2p::Register& m)
 		registered_ = false;
 	}
 	bound_ = false;
+	if (server_.store().async()) {
+		register_async(m, signed_reg);
+		return;
+	}
 	PeerKey key{host_, m.port};
 	AddResult r = server_.store().add(key, m.files, server_.now());
 	std::string peer = p2p::format_endpoint(host_, m.port);
@@ -133,6 +149,10 @@ void IndexSession::on_update(p2p::Update& m)
 	Counters& c = server_.counters();
 	if (refuse_unregistered())
 		return;
+	if (server_.store().async()) {
+		update_async(m);
+		return;
+	}
 	p2p::ErrorCode e = server_.store().update(peer_, m.added, m.removed, server_.now());
 	if (e != p2p::ErrorCode::None) {
 		c.busy++;
@@ -150,6 +170,10 @@ void IndexSession::on_update_partial(p2p::UpdatePartial& m)
 	Counters& c = server_.counters();
 	if (refuse_unregistered())
 		return;
+	if (server_.store().async()) {
+		update_partial_async(m);
+		return;
+	}
 	p2p::ErrorCode e = server_.store().update_partial(peer_, m.entries, server_.now());
 	if (e != p2p::ErrorCode::None) {
 		c.busy++;

@@ -1,6 +1,8 @@
 // The listener, the sessions, the expiry timer and the signal events.
 #include "index-server.h"
 
+#include "async-store.h"
+
 #include "p2p/address.h"
 #include "p2p/clock.h"
 #include "p2p/conn-limit.h"
@@ -120,8 +122,9 @@ bool IndexServer::start(std::string& error)
 		if (!metrics_->listen(*opts_.metrics, &error))
 			return false;
 	}
-	log_info("listening on %s, TTL %g s, at most %zu connections%s", where.c_str(), opts_.ttl, max_sessions_,
-	         secret_ ? ", closed cluster (frames MAC'd)" : "");
+	log_info("listening on %s, TTL %g s, at most %zu connections%s, store %s", where.c_str(), opts_.ttl,
+	         max_sessions_, secret_ ? ", closed cluster (frames MAC'd)" : "",
+	         store_.async() ? store_.async()->where().c_str() : "memory");
 	return true;
 }
 
@@ -194,6 +197,8 @@ void IndexServer::on_tick()
 		log_info("%s: peer expired: nothing heard for %g s", s->name().c_str(), opts_.ttl);
 		s->expired("nothing heard for the TTL");
 	}
+	if (store_.async())
+		close_lost();
 	// A frame must be finished within a TTL of its first byte (a whole frame
 	// waiting for its MAC has its own 2 s timer, IndexSession::watch_mac); a
 	// connection that never registered may idle for two TTLs (registered
@@ -265,6 +270,33 @@ bool IndexServer::take_over(const PeerKey& key, const p2p::PublicKey& signer, In
 	return true;
 }
 
+void IndexServer::close_lost()
+{
+	for (PeerId id : store_.async()->take_lost()) {
+		auto it = owners_.find(id);
+		if (it == owners_.end())
+			continue;
+		IndexSession* s = it->second;
+		owners_.erase(it);
+		counters_.takeovers++;
+		log_info("%s: registration taken over through another indexd", s->name().c_str());
+		s->replaced("a connection to another indexd");
+	}
+}
+
+void IndexServer::replaced_by(PeerId old, IndexSession& by, const PeerKey& key)
+{
+	auto it = owners_.find(old);
+	if (it == owners_.end() || it->second == &by)
+		return;
+	IndexSession* s = it->second;
+	owners_.erase(it);
+	counters_.takeovers++;
+	log_info("%s: replaces %s as %s (same key)", by.name().c_str(), s->name().c_str(),
+	         p2p::format_endpoint(key.host, key.port).c_str());
+	s->replaced(by.name());
+}
+
 void IndexServer::peer_gone(PeerId id)
 {
 	store_.remove(id);
@@ -303,7 +335,20 @@ p2p::StatsReply IndexServer::stats_reply() const
 	for (auto& pair : counters_.pairs())
 		reply.counters.push_back(std::move(pair));
 	reply.counters.emplace_back("uptime_s", static_cast<std::uint64_t>(now() - started_));
+	add_store_stats(reply);
 	return reply;
+}
+
+// Which store, and how it is: store_redis 0 is the in-memory table.
+void IndexServer::add_store_stats(p2p::StatsReply& reply) const
+{
+	AsyncStore* a = const_cast<IndexStore&>(store_).async();
+	reply.counters.emplace_back("store_redis", a ? 1 : 0);
+	if (!a)
+		return;
+	reply.counters.emplace_back("redis_connected", a->connected() ? 1 : 0);
+	reply.counters.emplace_back("redis_in_flight", a->in_flight());
+	reply.counters.emplace_back("redis_errors", a->errors());
 }
 
 } // namespace indexd

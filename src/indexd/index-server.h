@@ -60,6 +60,9 @@ public:
 	// it, and return true (the caller adds its own); else false.
 	bool take_over(const PeerKey& key, const p2p::PublicKey& signer, IndexSession& by);
 	void session_closed(IndexSession& session, const std::string& reason);
+	// An asynchronous store let `by` take `key` over from our peer `old`
+	// (same key): close the old one's session.
+	void replaced_by(PeerId old, IndexSession& by, const PeerKey& key);
 
 private:
 	static void accept_cb(evconnlistener*, evutil_socket_t fd, sockaddr* sa, int len, void* self);
@@ -70,6 +73,9 @@ private:
 	void on_accept(evutil_socket_t fd, const sockaddr* sa);
 	void on_accept_error();
 	void on_tick();
+	// Peers an asynchronous store lost to another indexd: closed.
+	void close_lost();
+	void add_store_stats(p2p::StatsReply& reply) const;
 	void on_signal(int sig);
 	// One warn line with what was refused or dropped, when it changed since
 	// the last one (at most every kRefusalLogInterval), or always (`force`).

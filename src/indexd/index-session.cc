@@ -45,7 +45,7 @@ IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_
                            std::uint64_t id, const p2p::SecretKey* secret)
 	: server_(server), id_(id), name_(p2p::format_endpoint(addr)), host_(p2p::ip_bytes(addr)),
 	  mac_size_(secret ? p2p::kMacSize : 0), max_input_(kMaxInput + mac_size_), watch_(server.ttl()),
-	  last_frame_(server.now()), fd_(fd),
+	  last_frame_(server.now()), self_(std::make_shared<IndexSession*>(this)), fd_(fd),
 	  outq_(evbuffer_new()),
 	  read_ev_(event_new(base, fd, EV_READ | EV_PERSIST, read_cb, this)),
 	  write_ev_(event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, this)), mac_timer_(base, [this] { on_mac_timer(); })
@@ -76,7 +76,7 @@ void IndexSession::write_cb(evutil_socket_t, short what, void* self)
 
 void IndexSession::on_readable()
 {
-	if (closed_ || closing_ || paused_)
+	if (closed_ || closing_ || paused_ || slot_paused_)
 		return;
 	if (in_len_ == in_cap_) {
 		// Full: grow, but never past one largest frame (the read high-water
@@ -129,7 +129,7 @@ void IndexSession::process_batch()
 {
 	bool any = false;
 	std::size_t used = 0;
-	while (!closed_ && !closing_ && !paused_ && used < in_len_) {
+	while (!closed_ && !closing_ && !paused_ && used < in_len_ && slots_.size() < kMaxSlots) {
 		std::size_t n = handle_frames(in_.get() + used, in_len_ - used);
 		if (n == 0)
 			break; // an unfinished frame, or the session failed
@@ -141,6 +141,10 @@ void IndexSession::process_batch()
 	if (closed_ || closing_) {
 		flush();
 		return;
+	}
+	if (slots_.size() >= kMaxSlots && !slot_paused_) {
+		slot_paused_ = true; // back-pressure: read on once the store answers
+		event_del(read_ev_.get());
 	}
 	if (used > 0) {
 		std::memmove(in_.get(), in_.get() + used, in_len_ - used);
@@ -170,7 +174,7 @@ std::size_t IndexSession::handle_frames(const std::byte* p, std::size_t n)
 	// Replies can be far larger than requests (a lookup of a name with
 	// thousands of holders): stop at kMaxOutput and let on_read flush, so a
 	// megabyte of requests cannot turn into gigabytes of replies in memory.
-	while (pos < n && !closing_ && !closed_ && out_.size() < kMaxOutput) {
+	while (pos < n && !closing_ && !closed_ && out_.size() < kMaxOutput && slots_.size() < kMaxSlots) {
 		p2p::FrameStep s = p2p::frame_step({p + pos, n - pos}, auth);
 		if (s.is_bad()) {
 			refuse(s.bad);
@@ -202,6 +206,12 @@ void IndexSession::handle_frame(p2p::MsgType type, std::span<const std::byte> fr
 	}
 	if (type == p2p::MsgType::Ping && payload.size() == 8) {
 		server_.counters().pings++;
+		if (!slots_.empty()) { // behind replies still waiting for the store
+			std::vector<std::byte> pong;
+			append_pong(pong, frame.data());
+			fill(open_slot(), std::move(pong));
+			return;
+		}
 		std::size_t start = out_.size();
 		append_pong(out_, frame.data());
 		seal(start);
@@ -227,6 +237,10 @@ void IndexSession::handle_lookup(const std::byte* payload, std::size_t plen)
 		return;
 	}
 	server_.counters().lookups++;
+	if (server_.store().async()) {
+		lookup_async(name, false);
+		return;
+	}
 	server_.store().lookup(name, holders_, p2p::kMaxLookupPeers);
 	if (holders_.empty())
 		server_.counters().lookup_misses++;
@@ -239,6 +253,10 @@ void IndexSession::handle_lookup(const std::byte* payload, std::size_t plen)
 
 void IndexSession::reply(const p2p::Message& msg)
 {
+	if (!slots_.empty()) {
+		fill(open_slot(), msg);
+		return;
+	}
 	std::size_t start = out_.size();
 	p2p::encode(msg, out_);
 	seal(start);
@@ -394,7 +412,7 @@ void IndexSession::fail(p2p::ErrorCode code, const std::string& text)
 	paused_ = false;
 	event_del(read_ev_.get());
 	flush();
-	if (closed_)
+	if (closed_ || !slots_.empty()) // the replies before the error go first
 		return;
 	if (evbuffer_get_length(outq_.get()) == 0)
 		close(text);

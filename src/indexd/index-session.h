@@ -17,6 +17,7 @@
 #include "p2p/mac-timer.h"
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,6 +27,10 @@
 namespace indexd {
 
 class IndexServer;
+
+// Requests of one connection waiting for an asynchronous store before its
+// reading pauses.
+inline constexpr std::size_t kMaxSlots = 256;
 
 class IndexSession {
 public:
@@ -91,6 +96,41 @@ private:
 	void on_update(p2p::Update& m);
 	void on_update_partial(p2p::UpdatePartial& m);
 	bool refuse_unregistered();
+
+	// An asynchronous store (Redis): replies wait in slots, in the order of
+	// their requests, and go out once every slot before them is filled
+	// (index-async-requests.cc). Without one, slots_ stays empty and
+	// replies go straight to out_.
+	struct Slot {
+		bool ready = false;
+		std::vector<std::byte> frame; // unsealed: sealed in output order
+	};
+	using Weak = std::weak_ptr<IndexSession*>;
+	// Error unavailable or busy, at once, when the store cannot take a request.
+	bool refuse_async();
+	// After replies went out: read on, or finish closing.
+	void slots_drained();
+	void stats_async();
+	Slot* open_slot();
+	void fill(Slot* slot, const p2p::Message& msg);
+	void fill(Slot* slot, std::vector<std::byte> frame);
+	void lookup_async(std::string_view name, bool partial);
+	void list_async(const p2p::List& m);
+	void register_async(p2p::Register& m, bool signed_reg);
+	void registered_async(Slot* slot, PeerId id, std::size_t files, bool signed_reg, p2p::ErrorCode e,
+	                      std::optional<PeerId> replaced);
+	void update_async(p2p::Update& m);
+	void update_partial_async(p2p::UpdatePartial& m);
+	// Runs `fn` on this session when it is still open, else drops it.
+	template <typename Fn>
+	static auto on_live(const Weak& weak, Fn fn)
+	{
+		return [weak, fn = std::move(fn)](auto&&... args) mutable {
+			auto self = weak.lock();
+			if (self && *self && !(*self)->closed_)
+				fn(**self, args...);
+		};
+	}
 	void on_unregister();
 	void on_hello();
 	void on_identify(const p2p::Identify& m);
@@ -133,6 +173,9 @@ private:
 	std::uint64_t handled_ = 0; // frames handled, for the latency histogram
 	std::vector<std::byte> out_;            // replies of the current batch
 	std::vector<p2p::PeerHolding> holders_; // reused by every lookup
+	std::deque<Slot> slots_;                // replies waiting for the store (references stay put)
+	bool slot_paused_ = false;              // reading stopped: kMaxSlots replies waiting
+	std::shared_ptr<IndexSession*> self_;   // callbacks hold it weakly
 	std::unique_ptr<std::byte[]> in_;       // unread input, at most one largest frame
 	std::size_t in_cap_ = 0, in_len_ = 0;
 	evutil_socket_t fd_;

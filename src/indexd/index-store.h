@@ -1,7 +1,7 @@
 // The index's state behind one small interface: which live peer holds which
-// file. indexd uses the in-memory PeerTable; a store shared by several
-// indexd processes can implement the same calls later. Pure: no sockets,
-// no clock (callers pass `now`), no libevent.
+// file. indexd uses the in-memory PeerTable by default (pure: no sockets,
+// no clock, callers pass `now`); RedisStore shares the state between
+// indexd processes, and adds the asynchronous calls of async-store.h.
 #pragma once
 
 #include "p2p/message.h"
@@ -34,9 +34,15 @@ struct StoreStats {
 	std::uint64_t names = 0;         // distinct names
 };
 
+class AsyncStore;
+
 class IndexStore {
 public:
 	virtual ~IndexStore() = default;
+
+	// The asynchronous calls, for a store whose state is elsewhere; null
+	// for the in-memory one, which answers everything at once.
+	virtual AsyncStore* async() { return nullptr; }
 
 	// A new peer holding `files` (a later entry replaces an earlier one of
 	// the same name). AddressInUse when `key` is already live; Busy (and

@@ -4,6 +4,7 @@
 #include "index-server.h"
 #include "options.h"
 #include "peer-table.h"
+#include "redis-store.h"
 
 #include "p2p/ev.h"
 #include "p2p/frame-auth.h"
@@ -13,7 +14,22 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <optional>
+
+// The in-memory table, or the Redis store (it connects in the background
+// and answers unavailable until then).
+static std::unique_ptr<indexd::IndexStore> make_store(event_base* base, const indexd::Options& o)
+{
+	if (o.store == "memory")
+		return std::make_unique<indexd::PeerTable>();
+	indexd::RedisTarget target;
+	std::string why;
+	indexd::parse_redis_url(o.store, target, why); // checked by parse_options
+	auto redis = std::make_unique<indexd::RedisStore>(base, target, o.ttl);
+	redis->start();
+	return redis;
+}
 
 int main(int argc, char** argv)
 {
@@ -59,8 +75,8 @@ int main(int argc, char** argv)
 		p2p::print_error("cannot create the event loop");
 		return 1;
 	}
-	indexd::PeerTable table;
-	indexd::IndexServer server(base.get(), table, r.options);
+	std::unique_ptr<indexd::IndexStore> store = make_store(base.get(), r.options);
+	indexd::IndexServer server(base.get(), *store, r.options);
 	if (secret)
 		server.set_secret(*secret);
 	std::string error;

@@ -3,6 +3,8 @@
 
 #include "p2p/arg-scanner.h"
 #include "p2p/metrics-server.h"
+
+#include "redis-link.h"
 #include "p2p/parse-number.h"
 
 namespace indexd {
@@ -20,7 +22,8 @@ ParseResult error(std::string text)
 
 std::string usage_text()
 {
-	return "usage: indexd [-p PORT] [-l ADDR] [-t TTL] [--secret-file FILE] [--metrics [ADDR:]PORT] [-v] [-h] [-V]\n"
+	return "usage: indexd [-p PORT] [-l ADDR] [-t TTL] [--secret-file FILE] [--metrics [ADDR:]PORT]\n"
+	       "              [--store memory|redis://HOST[:PORT][/DB]] [-v] [-h] [-V]\n"
 	       "\n"
 	       "The index of a p2p file sharing network: which peer holds which file.\n"
 	       "\n"
@@ -38,6 +41,9 @@ std::string usage_text()
 	       "      --metrics [ADDR:]PORT\n"
 	       "                     serve HTTP GET /metrics (Prometheus text) on PORT, on\n"
 	       "                     every interface or on ADDR only\n"
+	       "      --store memory|redis://HOST[:PORT][/DB]\n"
+	       "                     where the index lives (default memory); in Redis, several\n"
+	       "                     indexd on one Redis serve one index\n"
 	       "  -v, --verbose      log more (-v: info, -vv: debug)\n"
 	       "  -h, --help         show this help and exit\n"
 	       "  -V, --version      show the version and exit\n";
@@ -77,6 +83,13 @@ ParseResult parse_options(int argc, const char* const* argv)
 			if (s.arg().empty())
 				return error("empty secret file name");
 			r.options.secret_file = s.arg();
+		} else if (s.value(0, "store")) {
+			std::string store(s.arg());
+			RedisTarget target;
+			std::string why;
+			if (store != "memory" && !parse_redis_url(store, target, why))
+				return error("bad store '" + store + "': " + why);
+			r.options.store = store;
 		} else if (s.value(0, "metrics")) {
 			r.options.metrics = p2p::parse_metrics_address(s.arg());
 			if (!r.options.metrics)

@@ -22,6 +22,7 @@ struct Options {
 	int verbose = 0;          // each -v raises the log level by one
 	std::string secret_file;  // closed cluster: every frame MAC'd with this key (main reads it)
 	std::optional<p2p::HostPort> metrics; // --metrics: where GET /metrics is served
+	std::string store = "memory";         // --store: memory or redis://HOST[:PORT][/DB]
 };
 
 struct ParseResult {

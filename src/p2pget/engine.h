@@ -25,7 +25,7 @@
 namespace p2pget {
 
 struct EngineOptions {
-	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort};
+	std::vector<p2p::HostPort> index{{"127.0.0.1", p2p::kIndexPort}}; // asked in order
 	std::filesystem::path out_dir = ".";
 	double timeout = 15.0;
 	// Chunk requests in flight per peer connection: enough to keep the

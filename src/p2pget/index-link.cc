@@ -5,44 +5,68 @@
 
 namespace p2pget {
 
-IndexLink::IndexLink(event_base* base, const p2p::HostPort& index, double timeout,
+IndexLink::IndexLink(event_base* base, const std::vector<p2p::HostPort>& indexes, double timeout,
                      const p2p::SecretKey* secret)
-	: base_(base), label_(index.host + ":" + std::to_string(index.port)), timeout_(timeout),
-	  fail_late_(base, [this] { fail_late(); })
+	: base_(base), indexes_(indexes), timeout_(timeout), fail_late_(base, [this] { fail_late(); }), reaper_(base)
 {
+	if (secret)
+		secret_ = *secret;
 	timer_.reset(evtimer_new(base, timer_cb, this));
+	connect_next();
+}
+
+IndexLink::~IndexLink() = default;
+
+// The next index that resolves, or the end: every pending request fails.
+void IndexLink::connect_next()
+{
+	while (next_ < indexes_.size()) {
+		const p2p::HostPort& index = indexes_[next_++];
+		if (try_connect(index))
+			return;
+		if (next_ < indexes_.size())
+			log_warn("%s; asking %s:%u", dead_reason_.c_str(), indexes_[next_].host.c_str(), indexes_[next_].port);
+	}
+	dead_ = true;
+	fail_all(dead_reason_);
+}
+
+bool IndexLink::try_connect(const p2p::HostPort& index)
+{
+	label_ = index.host + ":" + std::to_string(index.port);
+	connected_ = refused_ = not_index_ = false;
+	sent_ = 0;
 	std::string error;
 	auto addr = p2p::resolve(index, &error);
 	if (!addr) {
-		dead_ = true;
 		dead_reason_ = "cannot resolve index " + label_ + ": " + error;
-		return;
+		return false;
 	}
 	label_ = p2p::format_endpoint(addr->get());
 	p2p::FramedConn::Callbacks cb;
 	cb.on_message = [this](p2p::Message& m) { on_message(m); };
 	cb.on_close = [this](const std::string& r) { on_close(r); };
-	cb.on_connected = [this] {
-		connected_ = true;
-		while (!unsent_.empty()) {
-			conn_->send(unsent_.front());
-			unsent_.pop_front();
-		}
-	};
-	conn_ = std::make_unique<p2p::FramedConn>(base, addr->get(), static_cast<int>(addr->len), std::move(cb));
+	cb.on_connected = [this] { on_connected(); };
+	conn_ = std::make_unique<p2p::FramedConn>(base_, addr->get(), static_cast<int>(addr->len), std::move(cb));
 	// FramedConn writes each frame and its MAC in one go, as indexd wants.
-	if (secret) {
-		conn_->set_secret(*secret);
-		secret_ = true;
-	}
+	if (secret_)
+		conn_->set_secret(*secret_);
+	arm();
+	return true;
 }
 
-IndexLink::~IndexLink() = default;
+void IndexLink::on_connected()
+{
+	connected_ = true;
+	for (; sent_ < pending_.size(); sent_++)
+		conn_->send(pending_[sent_].request);
+}
 
 void IndexLink::timer_cb(evutil_socket_t, short, void* self)
 {
 	auto* link = static_cast<IndexLink*>(self);
-	link->conn_->close("no answer within the timeout");
+	if (link->conn_)
+		link->conn_->close("no answer within the timeout");
 }
 
 // The timer runs while an answer is owed; each answer restarts it.
@@ -65,54 +89,72 @@ void IndexLink::ask(p2p::Message request, Callback cb)
 		fail_late_.schedule();
 		return;
 	}
-	pending_.push_back(std::move(cb));
+	pending_.push_back({std::move(request), std::move(cb)});
 	if (pending_.size() == 1)
 		arm();
-	if (connected_)
-		conn_->send(request);
-	else
-		unsent_.push_back(std::move(request));
+	if (connected_) {
+		conn_->send(pending_.back().request);
+		sent_++;
+	}
 }
 
 void IndexLink::close()
 {
+	closing_ = true;
 	if (conn_ && !conn_->closed())
 		conn_->close("done");
 }
 
 void IndexLink::on_message(p2p::Message& msg)
 {
+	if (refuses_us(msg))
+		return;
+	if (pending_.empty() || sent_ == 0) {
+		log_info("index %s: unexpected %s", label_.c_str(), p2p::msg_type_name(p2p::type_of(msg)));
+		return;
+	}
+	Callback cb = std::move(pending_.front().cb);
+	pending_.pop_front();
+	sent_--;
+	arm();
+	cb(&msg, "");
+}
+
+// An error that answers no request but ends this index for us: true when
+// it closed the connection.
+bool IndexLink::refuses_us(const p2p::Message& msg)
+{
+	auto* err = std::get_if<p2p::Error>(&msg);
+	if (!err)
+		return false;
 	// BadAuth answers no request: the index is closing on us. (Without a
 	// secret we read its Error and take the MAC after it for garbage.)
-	if (auto* err = std::get_if<p2p::Error>(&msg); err && err->code == p2p::ErrorCode::BadAuth) {
+	if (err->code == p2p::ErrorCode::BadAuth) {
 		log_info("index %s: bad-auth: %s", label_.c_str(), err->text.c_str());
 		refused_ = true;
 		conn_->close(kIndexRefused);
-		return;
+		return true;
 	}
 	// Only something that is not an index refuses LOOKUP or LIST as an
 	// unknown type; peerd says so in its text.
-	if (auto* err = std::get_if<p2p::Error>(&msg); err && err->code == p2p::ErrorCode::UnknownType) {
+	if (err->code == p2p::ErrorCode::UnknownType) {
 		bool peer = err->text.starts_with("a peer does not answer");
 		not_index_ = true;
 		conn_->close(label_ + (peer ? " is a peer, not an index" : " is not an index") + " (it says: " + err->text +
 		             ")");
-		return;
+		return true;
 	}
-	if (pending_.empty()) {
-		log_info("index %s: unexpected %s", label_.c_str(), p2p::msg_type_name(p2p::type_of(msg)));
-		return;
+	// Its store is away: the request was not carried out, another may.
+	if (err->code == p2p::ErrorCode::Unavailable) {
+		conn_->close("unavailable: " + err->text);
+		return true;
 	}
-	Callback cb = std::move(pending_.front());
-	pending_.pop_front();
-	arm();
-	cb(&msg, "");
+	return false;
 }
 
 void IndexLink::on_close(const std::string& reason)
 {
 	evtimer_del(timer_.get());
-	dead_ = true;
 	// A frame from the index whose MAC failed our check: the index has no
 	// secret, or another one.
 	if (conn_->refused_with() == p2p::ErrorCode::BadAuth)
@@ -124,7 +166,26 @@ void IndexLink::on_close(const std::string& reason)
 	// before its MAC-less reply could fail our check.
 	if (!refused_ && secret_ && connected_ && conn_->frames_in() == 0 && !pending_.empty())
 		dead_reason_ += " (does it have the same --secret-file?)";
+	// The FramedConn is on the stack now: free it on the next turn.
+	reaper_.bury(std::move(conn_));
+	connected_ = false;
+	if (!closing_ && next_ < indexes_.size()) {
+		move_on(dead_reason_);
+		return;
+	}
+	dead_ = true;
 	fail_all(dead_reason_);
+}
+
+// Every unanswered request goes to the next index, asked again in order.
+void IndexLink::move_on(const std::string& reason)
+{
+	const p2p::HostPort& next = indexes_[next_];
+	if (pending_.empty())
+		log_info("%s; next time asking %s:%u", reason.c_str(), next.host.c_str(), next.port);
+	else
+		log_warn("%s; asking %s:%u", reason.c_str(), next.host.c_str(), next.port);
+	connect_next();
 }
 
 void IndexLink::fail_late()
@@ -139,9 +200,9 @@ void IndexLink::fail_all(const std::string& reason)
 {
 	auto pending = std::move(pending_);
 	pending_.clear();
-	unsent_.clear();
-	for (auto& cb : pending)
-		cb(nullptr, reason);
+	sent_ = 0;
+	for (auto& ask : pending)
+		ask.cb(nullptr, reason);
 }
 
 } // namespace p2pget

@@ -31,7 +31,7 @@ EngineOptions engine_options(const Options& o, const std::optional<p2p::SecretKe
 {
 	EngineOptions e;
 	e.secret = secret;
-	e.index = o.index;
+	e.index = o.indexes;
 	e.out_dir = o.out_dir;
 	e.timeout = o.timeout;
 	e.notes = !o.quiet;

@@ -16,15 +16,17 @@ static_assert(kDefaultSeedTime == 30.0, "usage_text says 30 s");
 
 const char* usage_text()
 {
-	return "usage: p2pget [-i HOST[:PORT]] [-o DIR] [-t SECONDS] [--secret-file FILE] [-q] [--json] [-r]\n"
+	return "usage: p2pget [-i HOST[:PORT],...] [-o DIR] [-t SECONDS] [--secret-file FILE] [-q] [--json] [-r]\n"
 	       "              [--no-serve] [--serve-port PORT] [--upload-limit RATE]\n"
 	       "              [--seed-time SECONDS] [--identity FILE] NAME...\n"
-	       "       p2pget --list [PREFIX] [-i HOST[:PORT]] [--json]\n"
-	       "       p2pget --lookup NAME [-i HOST[:PORT]] [--json]\n"
+	       "       p2pget --list [PREFIX] [-i HOST[:PORT],...] [--json]\n"
+	       "       p2pget --lookup NAME [-i HOST[:PORT],...] [--json]\n"
 	       "\n"
 	       "Downloads each NAME from every peer that holds it, verifying every chunk.\n"
 	       "\n"
-	       "  -i, --index HOST[:PORT]  index server (default $P2P_INDEX, else 127.0.0.1:60000)\n"
+	       "  -i, --index HOST[:PORT][,HOST[:PORT]...]\n"
+	       "                           index servers, asked in order until one answers\n"
+	       "                           (default $P2P_INDEX, else 127.0.0.1:60000)\n"
 	       "  -o, --output DIR         write downloads into DIR (default .)\n"
 	       "  -t, --timeout SECONDS    timeout per chunk request (default 15)\n"
 	       "      --secret-file FILE   closed cluster: MAC every frame with this 32-byte\n"
@@ -59,12 +61,13 @@ ParseResult error(std::string text) { return {std::nullopt, std::move(text)}; }
 
 bool set_index(Options& o, std::string_view text, std::string& err)
 {
-	auto hp = p2p::parse_host_port(text, p2p::kIndexPort);
-	if (!hp || hp->host.empty()) {
-		err = "bad index address '" + std::string(text) + "' (want HOST[:PORT])";
+	auto list = p2p::parse_host_port_list(text, p2p::kIndexPort);
+	if (!list) {
+		err = "bad index address '" + std::string(text) + "' (want HOST[:PORT][,HOST[:PORT]...])";
 		return false;
 	}
-	o.index = *hp;
+	o.indexes = *list;
+	o.index = o.indexes.front();
 	o.index_text = std::string(text);
 	return true;
 }

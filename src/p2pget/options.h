@@ -19,7 +19,8 @@ enum class Mode { Download, List, Lookup, Help, Version };
 
 struct Options {
 	Mode mode = Mode::Download;
-	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort};
+	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort}; // the first of `indexes`
+	std::vector<p2p::HostPort> indexes{index};        // -i A[:PORT],B[:PORT]: asked in order
 	std::string index_text = kDefaultIndex; // as given, for messages
 	std::string out_dir = ".";
 	double timeout = kDefaultTimeout;

@@ -132,6 +132,14 @@ void Daemon::watch_signals()
 	event_add(refusals_ev_.get(), &every);
 }
 
+static std::string format_indexes(const std::vector<p2p::SockAddr>& indexes)
+{
+	std::string out;
+	for (auto& a : indexes)
+		out += (out.empty() ? "" : ",") + p2p::format_endpoint(a.get());
+	return out;
+}
+
 bool Daemon::start(std::string* error)
 {
 	if (!open_share(error))
@@ -139,21 +147,25 @@ bool Daemon::start(std::string* error)
 	int lfd = serve::listen_socket(options_.port, error);
 	if (lfd < 0)
 		return false;
-	std::string why;
-	auto addr = p2p::resolve(options_.index, &why);
-	if (!addr) {
-		close(lfd);
-		*error = "cannot resolve the index " + options_.index.host + ": " + why;
-		return false;
+	std::vector<p2p::SockAddr> indexes;
+	for (auto& index : options_.indexes) {
+		std::string why;
+		auto addr = p2p::resolve(index, &why);
+		if (!addr) {
+			close(lfd);
+			*error = "cannot resolve the index " + index.host + ": " + why;
+			return false;
+		}
+		indexes.push_back(*addr);
 	}
 	start_keeper();
 	if (!start_server(lfd, error) || !start_metrics(error))
 		return false;
-	link_ = std::make_unique<p2p::RegistrationLink>(base_, std::vector<p2p::SockAddr>{*addr}, options_.port, keeper_->table(), counters_, *identity_,
+	link_ = std::make_unique<p2p::RegistrationLink>(base_, indexes, options_.port, keeper_->table(), counters_, *identity_,
 	                                    secret_ ? &*secret_ : nullptr);
 	watch_signals();
 	log_info("peer %u sharing %s on port %u (index %s%s%s), at most %zu connections", options_.id,
-	         options_.dir.c_str(), options_.port, p2p::format_endpoint(addr->get()).c_str(),
+	         options_.dir.c_str(), options_.port, format_indexes(indexes).c_str(),
 	         options_.rate_limit ? (", upload limit " + std::to_string(options_.rate_limit) + " B/s").c_str() : "",
 	         secret_ ? ", closed cluster (frames MAC'd)" : "", server_->limits().max_connections);
 	if (!keeper_->start(error))

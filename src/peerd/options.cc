@@ -15,13 +15,16 @@ inline constexpr std::uint32_t kMaxId = 65535 - p2p::kPeerPortBase;
 
 const char* usage_text()
 {
-	return "usage: peerd -d DIR [-i HOST[:PORT]] [-p PORT] [-n ID] [--rate-limit RATE]\n"
+	return "usage: peerd -d DIR [-i HOST[:PORT],...] [-p PORT] [-n ID] [--rate-limit RATE]\n"
 	       "             [--secret-file FILE] [--metrics [ADDR:]PORT] [-v] [-h] [-V]\n"
 	       "\n"
 	       "Shares every regular file under DIR with the peers of an index.\n"
 	       "\n"
 	       "  -d, --dir DIR          directory to share; its last component is the peer ID\n"
-	       "  -i, --index HOST[:PORT] index server (default: $P2P_INDEX, else 127.0.0.1:60000)\n"
+	       "  -i, --index HOST[:PORT][,HOST[:PORT]...]\n"
+	       "                         index servers, in order: the first that answers, the\n"
+	       "                         next within 2 s when it goes away (default: $P2P_INDEX,\n"
+	       "                         else 127.0.0.1:60000)\n"
 	       "  -p, --port PORT        port to serve chunks on (default: 60000 + ID)\n"
 	       "  -n, --id ID            peer ID when DIR's name is not a number\n"
 	       "      --rate-limit RATE  cap on the total upload rate, bytes/s (K, M, G suffixes)\n"
@@ -77,7 +80,7 @@ std::string apply(p2p::ArgScanner& s, ParsedOptions& out, Scanned& sc)
 		o.dir = s.arg();
 	} else if (s.value('i', "index")) {
 		if (s.arg().empty())
-			return "option -i needs HOST[:PORT]";
+			return "option -i needs HOST[:PORT][,HOST[:PORT]...]";
 		sc.index_text = s.arg();
 		sc.index_from = "-i";
 	} else if (s.value('p', "port")) {
@@ -131,10 +134,12 @@ ParsedOptions finish(ParsedOptions out, const Scanned& sc)
 	if (!sc.have_port)
 		o.port = static_cast<std::uint16_t>(p2p::kPeerPortBase + o.id);
 	if (!sc.index_text.empty()) {
-		auto hp = p2p::parse_host_port(sc.index_text, p2p::kIndexPort);
-		if (!hp || hp->port == 0)
-			return error("bad index address '" + sc.index_text + "' from " + sc.index_from + " (HOST[:PORT])");
-		o.index = *hp;
+		auto list = p2p::parse_host_port_list(sc.index_text, p2p::kIndexPort);
+		if (!list)
+			return error("bad index address '" + sc.index_text + "' from " + sc.index_from +
+			             " (HOST[:PORT][,HOST[:PORT]...])");
+		o.indexes = *list;
+		o.index = o.indexes.front();
 	}
 	return out;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace peerd {
 
@@ -15,7 +16,8 @@ struct Options {
 	std::uint32_t id = 0;
 	bool have_id = false;           // from -n or DIR's last component
 	std::uint16_t port = 0;         // -p, else 60000 + id
-	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort};
+	p2p::HostPort index{"127.0.0.1", p2p::kIndexPort}; // the first of `indexes`
+	std::vector<p2p::HostPort> indexes{index};        // -i A[:PORT],B[:PORT], in order
 	std::uint64_t rate_limit = 0;   // bytes per second for all uploads; 0: none
 	std::string secret_file;        // closed cluster: the shared secret; empty: open
 	std::optional<p2p::HostPort> metrics; // --metrics: where GET /metrics is served

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fixtures.h"
+#include "redis-server.h"
 
 #include "p2p/identity.h"
 
@@ -25,18 +26,36 @@ inline p2p::Hash hash_of(std::uint8_t seed)
 	return h;
 }
 
+// With P2P_TEST_STORE=redis each indexd gets its own redis-server, unless
+// given one to share (`redis_url`).
 struct Indexd {
 	std::uint16_t port = free_port();
+	std::unique_ptr<RedisServer> redis = test_store_is_redis() ? std::make_unique<RedisServer>() : nullptr;
+	std::string store;
 	Process proc;
 
-	explicit Indexd(std::vector<std::string> extra = {}, const std::string& ttl = "30") : proc(args(ttl, std::move(extra)))
+	explicit Indexd(std::vector<std::string> extra = {}, const std::string& ttl = "30",
+	                const std::string& redis_url = "")
+		: store(redis_url.empty() && redis ? redis->url() : redis_url), proc(args(ttl, std::move(extra)))
 	{
 		REQUIRE(wait_for_port(port));
+		if (!store.empty())
+			REQUIRE(wait_store());
+	}
+
+	// Until it says Redis is connected (requests are unavailable before).
+	bool wait_store()
+	{
+		return eventually([&] { return proc.stderr_text().find("scripts loaded") != std::string::npos; });
 	}
 
 	std::vector<std::string> args(const std::string& ttl, std::vector<std::string> extra) const
 	{
 		std::vector<std::string> a{bin("indexd"), "-p", std::to_string(port), "-t", ttl, "-vv"};
+		if (!store.empty()) {
+			a.push_back("--store");
+			a.push_back(store);
+		}
 		a.insert(a.end(), extra.begin(), extra.end());
 		return a;
 	}

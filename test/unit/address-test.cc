@@ -49,3 +49,33 @@ TEST_CASE("addresses convert to the wire form and back", "[address]")
 	CHECK(format_endpoint(v6->get()) == "[::1]:6");
 	CHECK(to_sockaddr(ip_bytes(v6->get()), 6).family() == AF_INET6);
 }
+
+TEST_CASE("A[:PORT],B[:PORT] lists parse in order, each with the default port", "[address]")
+{
+	auto l = parse_host_port_list("10.0.0.1:6000,[::1]:7000,fe80::2,idx", 60000);
+	REQUIRE(l);
+	REQUIRE(l->size() == 4);
+	CHECK((*l)[0].host == "10.0.0.1");
+	CHECK((*l)[0].port == 6000);
+	CHECK((*l)[1].host == "::1");
+	CHECK((*l)[1].port == 7000);
+	CHECK((*l)[2].host == "fe80::2");
+	CHECK((*l)[2].port == 60000);
+	CHECK((*l)[3].host == "idx");
+	CHECK(format_host_ports(*l) == "10.0.0.1:6000,[::1]:7000,[fe80::2]:60000,idx:60000");
+	auto one = parse_host_port_list("a", 5);
+	REQUIRE(one);
+	CHECK(one->size() == 1);
+	CHECK_FALSE(parse_host_port_list("", 1));
+	CHECK_FALSE(parse_host_port_list("a,", 1));
+	CHECK_FALSE(parse_host_port_list(",a", 1));
+	CHECK_FALSE(parse_host_port_list("a,b:0", 1));
+}
+
+TEST_CASE("a bracket anywhere but around the whole host is refused", "[address]")
+{
+	// Found by the address-list fuzzer: it printed back as another address.
+	CHECK_FALSE(parse_host_port("10.0.::1]:0)0.0", 1));
+	CHECK_FALSE(parse_host_port("a]b", 1));
+	CHECK_FALSE(parse_host_port("[a[b]:1", 1));
+}
