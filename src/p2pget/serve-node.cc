@@ -66,9 +66,9 @@ ServeNode::ServeNode(event_base* base, ServeConfig config, std::string& error)
 // to offer, and a download the index cannot answer registers nothing.
 void ServeNode::ensure_link()
 {
-	if (link_ || !index_addr_ || !identity_)
+	if (link_ || index_addrs_.empty() || !identity_)
 		return;
-	link_ = std::make_unique<p2p::RegistrationLink>(base_, std::vector<p2p::SockAddr>{*index_addr_}, port_,
+	link_ = std::make_unique<p2p::RegistrationLink>(base_, index_addrs_, port_,
 	                                                holdings_, link_counters_, *identity_,
 	                                                config_.secret ? &*config_.secret : nullptr);
 	link_->start();
@@ -89,11 +89,13 @@ bool ServeNode::start_link(std::string& error)
 		}
 		identity_.emplace(std::move(*id));
 	}
-	std::string why;
-	index_addr_ = p2p::resolve(config_.index, &why);
-	if (!index_addr_)
-		log_info("not registering as a holder: cannot resolve the index %s: %s", config_.index.host.c_str(),
-		         why.c_str());
+	for (auto& index : config_.indexes) {
+		std::string why;
+		if (auto addr = p2p::resolve(index, &why))
+			index_addrs_.push_back(*addr);
+		else
+			log_info("not registering at the index %s: cannot resolve it: %s", index.host.c_str(), why.c_str());
+	}
 	return true;
 }
 

@@ -29,7 +29,7 @@ struct ServeConfig {
 	std::uint16_t port = 0;         // 0: any free port
 	std::uint64_t upload_limit = 0; // bytes/s for all uploads together; 0: none
 	double seed_time = 30;          // at most this long after the downloads
-	p2p::HostPort index;            // asked about other holders while seeding
+	std::vector<p2p::HostPort> indexes; // registered at, and asked about other holders while seeding
 	double timeout = 15;
 	std::optional<p2p::SecretKey> secret; // closed cluster
 	std::string identity_file;            // empty: a new key for this run
@@ -85,7 +85,7 @@ private:
 	ServeHoldings holdings_;
 	p2p::LinkCounters link_counters_;
 	std::optional<p2p::Identity> identity_;
-	std::optional<p2p::SockAddr> index_addr_;
+	std::vector<p2p::SockAddr> index_addrs_; // those that resolve, in order
 	p2p::EventPtr due_ev_;
 	std::unique_ptr<p2p::RegistrationLink> link_;
 	std::unique_ptr<serve::ChunkServer> server_;

@@ -19,7 +19,7 @@ constexpr double kLookupTimeout = 3.0;
 SeedRun::SeedRun(event_base* base, serve::ChunkServer& server, const serve::Counters& counters,
                  const std::vector<SeededFile>& files, const ServeConfig& config)
 	: base_(base), server_(server), counters_(counters), files_(files), config_(config),
-	  index_(base, config.index, std::min(config.timeout, kLookupTimeout), config.secret ? &*config.secret : nullptr)
+	  index_(base, config.indexes, std::min(config.timeout, kLookupTimeout), config.secret ? &*config.secret : nullptr)
 {
 	tick_.reset(event_new(base, -1, EV_PERSIST, tick_cb, this));
 	sigint_.reset(evsignal_new(base, SIGINT, signal_cb, this));

@@ -13,7 +13,7 @@ std::unique_ptr<ServeNode> start_serving(Engine& engine, const Options& o, const
 	c.port = o.serve_port;
 	c.upload_limit = o.upload_limit;
 	c.seed_time = o.seed_time;
-	c.index = o.index;
+	c.indexes = o.indexes;
 	c.timeout = o.timeout;
 	c.secret = secret;
 	c.identity_file = o.identity_file;
