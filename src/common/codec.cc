@@ -393,6 +393,9 @@ void get_body(Reader& r, HaveMap& m)
 			byte = r.u8();
 		m.have[i] = byte & (0x80u >> (i % 8));
 	}
+	// One encoding per map: the spare bits of the last byte are 0.
+	if (n % 8 != 0 && (byte & (0xffu >> (n % 8))) != 0)
+		r.fail(ErrorCode::Malformed, "chunk map with spare bits set");
 }
 
 void get_body(Reader& r, Have& m)

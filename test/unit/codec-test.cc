@@ -216,6 +216,13 @@ TEST_CASE("a chunk map is one bit per chunk, first chunk in the high bit", "[cod
 		REQUIRE(d.status == DecodeStatus::Bad);
 		CHECK(d.error == ErrorCode::Malformed);
 	}
+	SECTION("spare bits set are malformed, so a map has one encoding")
+	{
+		auto f = frame(0x25, {0, 1, 'm', 0, 0, 0, 10, 0x80, 0x60});
+		Decoded d = decode(span_of(f));
+		REQUIRE(d.status == DecodeStatus::Bad);
+		CHECK(d.error == ErrorCode::Malformed);
+	}
 	SECTION("a holder entry in HOLDERS_REPLY is a lookup holding and a chunk count")
 	{
 		auto reply = encode(HoldersReply{"m", {{loopback6(), 1, 2, hash_of(3), 4}}});
