@@ -69,7 +69,8 @@ void SeedRun::on_tick()
 	}
 	if (pending_ == 0 && now >= next_ask_)
 		ask_round();
-	if (!policy_->keep(now)) {
+	if (!stopped_ && !policy_->keep(now)) {
+		stopped_ = true;
 		log_info("seeding over: %s", policy_->why(now).c_str());
 		event_base_loopbreak(base_);
 	}

@@ -52,6 +52,7 @@ private:
 	bool round_found_ = false;  // some answer of this round lists others
 	double next_ask_ = 0;
 	int signal_ = 0;
+	bool stopped_ = false; // the loop was told to stop
 	IndexLink index_;
 	p2p::EventPtr tick_, sigint_, sigterm_;
 };
