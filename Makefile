@@ -152,15 +152,16 @@ integration: $(INTEG_BIN) $(BINS) $(TOOL_BIN)
 	  P2P_SANITIZED=$(SANITIZE) $(INTEG_BIN)
 
 # The lint (man pages under groff -ww, functions under 60 lines), then the
-# unit tests, then the integration tests, never interleaved.
+# unit tests, then the integration tests, in SHARDS processes at once
+# (default 3; SHARDS=1 runs them one after another).
 test: $(UNIT_BIN) $(INTEG_BIN) $(BINS) $(TOOL_BIN)
 	tools/lint.sh
 	$(UNIT_BIN)
 	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
-	  P2P_SANITIZED=$(SANITIZE) $(INTEG_BIN)
+	  P2P_SANITIZED=$(SANITIZE) tools/test-shards.sh $(INTEG_BIN)
 	# The indexd suite again, with the index in Redis (indexd --store redis://).
 	P2P_BIN_DIR=$(abspath $(BINDIR)) P2P_TOOL_DIR=$(abspath $(BUILD)/tools) \
-	  P2P_SANITIZED=$(SANITIZE) P2P_TEST_STORE=redis $(INTEG_BIN) "[indexd]"
+	  P2P_SANITIZED=$(SANITIZE) P2P_TEST_STORE=redis tools/test-shards.sh $(INTEG_BIN) "[indexd]"
 
 demo: all
 	tools/demo.sh
