@@ -27,14 +27,7 @@ AddResult PeerTable::add(const PeerKey& key, std::span<const p2p::FileEntry> fil
 {
 	if (by_key_.contains(key))
 		return {p2p::ErrorCode::AddressInUse, 0};
-	PeerId id;
-	if (!free_ids_.empty()) {
-		id = free_ids_.back();
-		free_ids_.pop_back();
-	} else {
-		id = static_cast<PeerId>(peers_.size());
-		peers_.emplace_back();
-	}
+	PeerId id = peers_.take();
 	Peer& p = peers_[id];
 	p.key = key;
 	p.heard = now;
@@ -162,7 +155,7 @@ bool PeerTable::remove(PeerId id)
 	by_key_.erase(p.key);
 	p.live = false;
 	live_peers_--;
-	free_ids_.push_back(id);
+	peers_.release(id);
 	return true;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "index-store.h"
+#include "peer-slots.h"
 
 #include <map>
 #include <unordered_map>
@@ -75,8 +76,7 @@ private:
 	NameMap names_;
 	// Keys view the strings owned by names_ (map nodes never move).
 	std::unordered_map<std::string_view, NameMap::iterator> index_;
-	std::vector<Peer> peers_;
-	std::vector<PeerId> free_ids_;
+	PeerSlots<Peer> peers_;
 	std::unordered_map<PeerKey, PeerId, KeyHash> by_key_;
 	std::uint64_t live_peers_ = 0;
 	std::uint64_t registrations_ = 0;

@@ -91,16 +91,8 @@ p2p::ErrorCode RedisStore::refusal() const
 
 PeerId RedisStore::new_local(const PeerKey& key)
 {
-	PeerId id;
-	if (!free_ids_.empty()) {
-		id = free_ids_.back();
-		free_ids_.pop_back();
-	} else {
-		id = static_cast<PeerId>(peers_.size());
-		peers_.emplace_back();
-	}
+	PeerId id = peers_.take();
 	Local& p = peers_[id];
-	p = Local{};
 	p.key = key;
 	p.member = redis_member(key);
 	p.token = instance_ + ":" + std::to_string(next_token_++);
@@ -119,12 +111,12 @@ void RedisStore::drop_local(PeerId id)
 		by_member_.erase(it);
 	by_token_.erase(p.token);
 	p.files.clear();
-	free_ids_.push_back(id);
+	peers_.release(id);
 }
 
 std::vector<std::string> RedisStore::register_args(const Local& p) const
 {
-	std::vector<std::string> args{p.member, p.public_key, p.token, std::to_string(static_cast<long long>(ttl_ * 1000))};
+	std::vector<std::string> args{p.member, p.public_key, p.token, ttl_ms()};
 	args.reserve(4 + 2 * p.files.size());
 	for (auto& [name, rec] : p.files) {
 		args.push_back(name);
@@ -194,30 +186,23 @@ void RedisStore::owned_reply(PeerId id, const redisReply* r, Done& done)
 void RedisStore::update(PeerId id, std::span<const p2p::FileEntry> added, std::span<const std::string> removed,
                         double now, Done done)
 {
-	Local& p = peers_[id];
-	if (!p.live) {
-		done(p2p::ErrorCode::NotRegistered);
-		return;
-	}
-	p.heard = p.refreshed = now;
-	std::vector<std::string> args{p.member, p.token, std::to_string(static_cast<long long>(ttl_ * 1000)),
-	                              std::to_string(added.size())};
-	for (auto& f : added) {
-		std::string rec = redis_record(f.size, f.hash, p2p::kCompleteHolding);
-		args.push_back(f.name);
-		args.push_back(rec);
-		p.files[f.name] = std::move(rec);
-	}
-	for (auto& name : removed) {
-		args.push_back(name);
-		p.files.erase(name);
-	}
-	if (!link_.eval(redis_scripts::Update, args,
-	                [this, id, done = std::move(done)](const redisReply* r) mutable { owned_reply(id, r, done); }))
-		done(p2p::ErrorCode::Unavailable);
+	Records set;
+	for (auto& f : added)
+		set.emplace_back(f.name, redis_record(f.size, f.hash, p2p::kCompleteHolding));
+	send_update(id, std::move(set), removed, now, std::move(done));
 }
 
 void RedisStore::update_partial(PeerId id, std::span<const p2p::PartialEntry> entries, double now, Done done)
+{
+	Records set;
+	for (auto& e : entries)
+		set.emplace_back(e.file.name, redis_record(e.file.size, e.file.hash, e.chunks));
+	send_update(id, std::move(set), {}, now, std::move(done));
+}
+
+// UPDATE and UPDATE_PARTIAL run the one Update script: records to set, then
+// names to drop.
+void RedisStore::send_update(PeerId id, Records set, std::span<const std::string> removed, double now, Done done)
 {
 	Local& p = peers_[id];
 	if (!p.live) {
@@ -225,13 +210,15 @@ void RedisStore::update_partial(PeerId id, std::span<const p2p::PartialEntry> en
 		return;
 	}
 	p.heard = p.refreshed = now;
-	std::vector<std::string> args{p.member, p.token, std::to_string(static_cast<long long>(ttl_ * 1000)),
-	                              std::to_string(entries.size())};
-	for (auto& e : entries) {
-		std::string rec = redis_record(e.file.size, e.file.hash, e.chunks);
-		args.push_back(e.file.name);
+	std::vector<std::string> args{p.member, p.token, ttl_ms(), std::to_string(set.size())};
+	for (auto& [name, rec] : set) {
+		args.push_back(name);
 		args.push_back(rec);
-		p.files[e.file.name] = std::move(rec);
+		p.files[name] = std::move(rec);
+	}
+	for (auto& name : removed) {
+		args.push_back(name);
+		p.files.erase(name);
 	}
 	if (!link_.eval(redis_scripts::Update, args,
 	                [this, id, done = std::move(done)](const redisReply* r) mutable { owned_reply(id, r, done); }))
@@ -386,7 +373,7 @@ void RedisStore::touch(PeerId id, double now)
 	if (now - p.refreshed < ttl_ * kRefreshFraction || refusal() != p2p::ErrorCode::None)
 		return;
 	p.refreshed = now;
-	link_.eval(redis_scripts::Touch, {p.member, p.token, std::to_string(static_cast<long long>(ttl_ * 1000))},
+	link_.eval(redis_scripts::Touch, {p.member, p.token, ttl_ms()},
 	           [this, id](const redisReply* r) {
 		           Done none;
 		           owned_reply(id, r, none);

@@ -6,11 +6,13 @@
 #pragma once
 
 #include "async-store.h"
+#include "peer-slots.h"
 #include "redis-link.h"
 
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace indexd {
@@ -63,12 +65,15 @@ private:
 		double heard = 0, refreshed = 0;
 		bool live = false;
 	};
+	using Records = std::vector<std::pair<std::string, std::string>>; // name, record
 	PeerId new_local(const PeerKey& key);
 	void drop_local(PeerId id);
 	std::vector<std::string> register_args(const Local& p) const;
 	void write_again();
 	void on_added(PeerId id, const redisReply* r, Added& done);
+	void send_update(PeerId id, Records set, std::span<const std::string> removed, double now, Done done);
 	void owned_reply(PeerId id, const redisReply* r, Done& done);
+	std::string ttl_ms() const { return std::to_string(static_cast<long long>(ttl_ * 1000)); }
 	void refresh_stats(double now);
 	void check_owned(double now);
 
@@ -77,8 +82,7 @@ private:
 	std::size_t max_waiting_;
 	std::string instance_; // random: tells our tokens from other indexd's
 	std::uint64_t next_token_ = 1;
-	std::vector<Local> peers_;
-	std::vector<PeerId> free_ids_;
+	PeerSlots<Local> peers_;
 	std::unordered_map<std::string, PeerId> by_member_; // live local peers
 	std::unordered_map<std::string, PeerId> by_token_;
 	std::vector<PeerId> lost_;
