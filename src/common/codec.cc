@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <concepts>
 #include <cstring>
 
 namespace p2p {
@@ -178,12 +179,11 @@ void put_body(Writer& w, const HaveMap& m)
 		}
 	}
 }
-void put_body(Writer& w, const Have& m)
-{
-	w.str(m.name);
-	w.u32(m.chunk);
-}
-void put_body(Writer& w, const Fetching& m)
+// HAVE and FETCHING share one body: a name and a chunk index.
+template <typename T>
+concept NameAndChunk = std::same_as<T, Have> || std::same_as<T, Fetching>;
+
+void put_body(Writer& w, const NameAndChunk auto& m)
 {
 	w.str(m.name);
 	w.u32(m.chunk);
@@ -398,13 +398,7 @@ void get_body(Reader& r, HaveMap& m)
 		r.fail(ErrorCode::Malformed, "chunk map with spare bits set");
 }
 
-void get_body(Reader& r, Have& m)
-{
-	m.name = r.name();
-	m.chunk = r.u32();
-}
-
-void get_body(Reader& r, Fetching& m)
+void get_body(Reader& r, NameAndChunk auto& m)
 {
 	m.name = r.name();
 	m.chunk = r.u32();
