@@ -40,7 +40,8 @@ std::uint16_t bound_port(int fd)
 } // namespace
 
 ServeNode::ServeNode(event_base* base, ServeConfig config, std::string& error)
-	: base_(base), config_(std::move(config)), holdings_([] { return p2p::precise_now(); }),
+	: base_(base), config_(std::move(config)), source_(counters_, config_.timeout),
+	  holdings_([] { return p2p::precise_now(); }),
 	  due_ev_(evtimer_new(base, due_cb, this))
 {
 	if (config_.register_at_index && !start_link(error))
@@ -151,6 +152,7 @@ void ServeNode::chunk_verified(const Download& d, std::uint32_t chunk)
 
 void ServeNode::chunk_fetching(const Download& d, std::uint32_t chunk)
 {
+	source_.fetch(d.name(), chunk, p2p::precise_now());
 	if (server_)
 		server_->announce_fetching(d.name(), chunk);
 }

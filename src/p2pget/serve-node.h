@@ -80,7 +80,7 @@ private:
 	ServeConfig config_;
 	std::uint16_t port_ = 0;
 	serve::Counters counters_;
-	DownloadSource source_{counters_};
+	DownloadSource source_;
 	std::vector<SeededFile> done_;
 	ServeHoldings holdings_;
 	p2p::LinkCounters link_counters_;

@@ -46,7 +46,28 @@ bool DownloadSource::verify(const std::string& name, std::uint32_t chunk)
 		return false;
 	it->second.verified[chunk] = true;
 	it->second.count++;
+	it->second.fetching.erase(chunk);
 	return true;
+}
+
+void DownloadSource::fetch(const std::string& name, std::uint32_t chunk, double now)
+{
+	auto it = files_.find(name);
+	if (it == files_.end() || chunk >= it->second.verified.size() || it->second.verified[chunk])
+		return;
+	auto& asked = it->second.fetching;
+	std::erase_if(asked, [&](const auto& a) { return a.second + claim_life_ <= now; });
+	asked[chunk] = now;
+}
+
+std::vector<std::uint32_t> DownloadSource::fetching(const std::string& name, double now) const
+{
+	std::vector<std::uint32_t> out;
+	if (auto it = files_.find(name); it != files_.end())
+		for (auto& [chunk, when] : it->second.fetching)
+			if (when + claim_life_ > now)
+				out.push_back(chunk);
+	return out;
 }
 
 void DownloadSource::complete(const std::string& name)
@@ -58,6 +79,7 @@ void DownloadSource::complete(const std::string& name)
 	e.verified.assign(e.verified.size(), true);
 	e.count = static_cast<std::uint32_t>(e.verified.size());
 	e.complete = true;
+	e.fetching.clear();
 }
 
 void DownloadSource::remove(const std::string& name) { files_.erase(name); }

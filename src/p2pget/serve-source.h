@@ -39,13 +39,21 @@ struct ServedVersion {
 
 class DownloadSource : public serve::ServeSource {
 public:
-	explicit DownloadSource(const serve::Counters& counters) : counters_(counters) {}
+	// `claim_life`: how long a FETCHING is listed without its chunk being
+	// verified (the chunk timeout, after which the fetch has failed).
+	DownloadSource(const serve::Counters& counters, double claim_life)
+		: counters_(counters), claim_life_(claim_life)
+	{
+	}
 
 	// Starts serving `name` (none of its chunks yet) from a dup of `fd`;
 	// false with errno when the dup fails.
 	bool add(const std::string& name, ServedVersion version, int fd);
 	// Marks a chunk verified; false when it was already, or is unknown.
 	bool verify(const std::string& name, std::uint32_t chunk);
+	// Its owner asked a complete holder for `chunk` at `now`: listed by
+	// fetching() until it is verified or `claim_life` has passed.
+	void fetch(const std::string& name, std::uint32_t chunk, double now);
 	// Every chunk is verified now.
 	void complete(const std::string& name);
 	void remove(const std::string& name);
@@ -57,6 +65,7 @@ public:
 	int open_file(const std::string& name) override;
 	void changed(const std::string& name) override;
 	Stats stats() const override;
+	std::vector<std::uint32_t> fetching(const std::string& name, double now) const override;
 
 private:
 	struct Entry {
@@ -64,9 +73,11 @@ private:
 		std::vector<bool> verified;
 		std::uint32_t count = 0;
 		bool complete = false;
+		std::map<std::uint32_t, double> fetching; // chunk -> when asked
 		OwnedFd fd;
 	};
 	const serve::Counters& counters_;
+	double claim_life_;
 	std::map<std::string, Entry> files_;
 };
 

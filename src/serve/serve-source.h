@@ -52,6 +52,10 @@ public:
 	virtual void changed(const std::string& name) = 0;
 	// The answer to STATS: every counter by name, in a fixed order.
 	virtual Stats stats() const = 0;
+	// Chunks of `name` its owner is fetching from a complete holder at
+	// `now`: announced as FETCHING right after a HAVE_MAP, so that a client
+	// that connects mid-fetch knows of them too.
+	virtual std::vector<std::uint32_t> fetching(const std::string&, double) const { return {}; }
 };
 
 } // namespace serve

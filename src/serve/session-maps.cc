@@ -8,6 +8,8 @@
 #include "chunk-maps.h"
 #include "chunk-server.h"
 
+#include "p2p/clock.h"
+
 namespace serve {
 
 void ChunkSession::serve(const p2p::HaveRequest& req)
@@ -22,6 +24,8 @@ void ChunkSession::serve(const p2p::HaveRequest& req)
 		return;
 	}
 	conn_.send(have_map(*f, req.name));
+	for (std::uint32_t chunk : server_.source().fetching(req.name, p2p::precise_now()))
+		conn_.send(p2p::Fetching{req.name, chunk});
 }
 
 void ChunkSession::announce(const std::string& name, const ServedFile& f, const p2p::Message& news)

@@ -20,7 +20,7 @@ TEST_CASE("p2pget serve source: verified chunks of the downloads, from their own
 	REQUIRE(fd >= 0);
 	REQUIRE(::write(fd, "abcdefghij", 10) == 10);
 	serve::Counters counters;
-	DownloadSource src(counters);
+	DownloadSource src(counters, 15);
 	p2p::Hash h{};
 	h[0] = 1;
 	REQUIRE(src.add("f", {10, h, 4, std::vector<p2p::Hash>(3)}, fd));
@@ -60,4 +60,33 @@ TEST_CASE("p2pget serve source: verified chunks of the downloads, from their own
 	CHECK(src.files() == 0);
 	auto stats = src.stats();
 	CHECK(stats.back() == std::pair<std::string, std::uint64_t>{"files_serving", 0});
+}
+
+TEST_CASE("p2pget serve source: chunks asked of a seed are listed until verified or stale", "[p2pget][serve]")
+{
+	char path[] = "/tmp/p2pget-serve-source-XXXXXX";
+	int fd = ::mkstemp(path);
+	REQUIRE(fd >= 0);
+	::unlink(path);
+	serve::Counters counters;
+	DownloadSource src(counters, 15);
+	REQUIRE(src.add("f", {10, p2p::Hash{}, 4, std::vector<p2p::Hash>(3)}, fd));
+	::close(fd);
+	using Chunks = std::vector<std::uint32_t>;
+
+	src.fetch("f", 2, 100);
+	src.fetch("f", 0, 101);
+	src.fetch("f", 7, 101);  // no such chunk
+	src.fetch("g", 1, 101);  // no such file
+	CHECK(src.fetching("f", 102) == Chunks{0, 2});
+	CHECK(src.fetching("g", 102).empty());
+	CHECK(src.verify("f", 0));
+	CHECK(src.fetching("f", 102) == Chunks{2});
+	src.fetch("f", 0, 103); // verified already: nothing to wait for
+	CHECK(src.fetching("f", 103) == Chunks{2});
+	CHECK(src.fetching("f", 115).empty()); // 15 s later the fetch has failed
+	src.fetch("f", 2, 116);                // asked again
+	CHECK(src.fetching("f", 116) == Chunks{2});
+	src.complete("f");
+	CHECK(src.fetching("f", 116).empty());
 }
