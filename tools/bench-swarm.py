@@ -20,6 +20,7 @@ Options (make variables or the environment; flags override):
   SIZE_MIB=128 file size F     RATE_MBIT=100 link rate R
   RUNS=1       runs of each variant       BIN=.  where the programs are
   NO_SERVE=0   skip the --no-serve comparison run
+  P2PGET_ARGS="-vv" more p2pget flags    KEEP_LOGS=1 keep every run's logs
   --selftest   only check that the shaping gives ~R to one TCP stream
                (and to two streams into one host)
 """
@@ -234,7 +235,7 @@ def start_downloaders(lab, a, n, rundir, index, extra):
         d = os.path.join(rundir, "d%d" % i)
         os.makedirs(os.path.join(d, "out"))
         cmd = [os.path.join(a.bin, "p2pget"), "-q", "--json", "-i", index,
-               "-o", os.path.join(d, "out")] + extra + [NAME]
+               "-o", os.path.join(d, "out")] + extra + os.environ.get("P2PGET_ARGS", "").split() + [NAME]
         procs.append(lab.start("d%d" % i, [
             sys.executable, starter, d + "/ready", rundir + "/start", d + "/result",
             os.path.join(d, "out", NAME), str(limit), d + "/json", "--"] + cmd,
@@ -309,12 +310,13 @@ def counters(lab, n):
 
 
 def keep_logs(work, rundir):
-    """A failed run's logs (not its copies) outlive the scratch dir."""
+    """A failed run's logs (not its copies; every run's with KEEP_LOGS=1)
+    outlive the scratch dir."""
     dest = os.path.join("/tmp", "bench-swarm-logs-%d" % os.getpid(),
                         os.path.basename(rundir))
     shutil.copytree(rundir, dest, ignore=shutil.ignore_patterns("out"))
     shutil.copytree(os.path.join(work, "logs"), os.path.join(dest, "daemons"))
-    say("logs of this failed run kept in", dest)
+    say("logs of this run kept in", dest)
 
 
 def run_once(lab, a, n, work, tag, extra, digest):
@@ -330,7 +332,7 @@ def run_once(lab, a, n, work, tag, extra, digest):
         for p in daemons:
             net.Lab.stop(p)
     hosts = [host_result(d, digest, lab.ip["seed"]) for d in dirs]
-    if not all(h["ok"] for h in hosts):
+    if not all(h["ok"] for h in hosts) or os.environ.get("KEEP_LOGS") == "1":
         keep_logs(work, rundir)
     shutil.rmtree(rundir, ignore_errors=True)
     return hosts, {k: after[k] - before[k] for k in after}

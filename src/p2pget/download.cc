@@ -352,6 +352,8 @@ bool Download::settle(ChunkPlan::PeerId winner, std::uint32_t chunk, const std::
 	}
 	if (!record_verified(chunk))
 		return false;
+	log_debug("%s: chunk %u verified, from %s", result_.name.c_str(), chunk,
+	          peer(winner) ? peer(winner)->label().c_str() : "?");
 	done_bytes_ += chunk_length(chunk);
 	if (auto* o = engine_.observer())
 		o->chunk_verified(*this, chunk);
@@ -459,6 +461,8 @@ void Download::pump()
 			}
 			p->request_chunk(result_.name, result_.hash, a->chunk, chunk_offset(a->chunk), chunk_length(a->chunk),
 			                 mode);
+			log_debug("%s: chunk %u asked of %s (%s%s)", result_.name.c_str(), a->chunk, p->label().c_str(),
+			          plan_->peer_seed(p->id()) ? "seed" : "downloader", a->mode == ChunkPlan::Mode::Buffer ? ", copy" : "");
 			if (plan_->peer_seed(p->id()))
 				engine_.fetching(*this, a->chunk);
 		}
