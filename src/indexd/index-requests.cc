@@ -3,6 +3,7 @@
 // unregistration, list, stats and ping.
 #include "index-session.h"
 
+#include "async-store.h"
 #include "index-server.h"
 
 #include "p2p/address.h"
@@ -194,6 +195,15 @@ void IndexSession::on_unregister()
 		log_info("%s: peer %s unregistered", name_.c_str(), p2p::format_endpoint(host_, port_).c_str());
 		server_.peer_gone(peer_);
 		registered_ = false;
+	}
+	// In Redis the Ok waits for a read queued behind the removal on the same
+	// link, so that every indexd agrees by the time the peer has it. When
+	// Redis is away the TTL removes the peer there; the Ok goes out at once.
+	if (auto* async = server_.store().async(); async && async->refusal() == p2p::ErrorCode::None) {
+		Slot* slot = open_slot();
+		auto done = [slot](IndexSession& s, p2p::ErrorCode) { s.fill(slot, p2p::Ok{p2p::MsgType::Unregister}); };
+		async->refresh_stats(on_live(self_, std::move(done)));
+		return;
 	}
 	reply(p2p::Ok{p2p::MsgType::Unregister});
 }
