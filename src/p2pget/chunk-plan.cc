@@ -54,20 +54,24 @@ ChunkPlan::PeerId ChunkPlan::add_peer()
 	return peers_.size() - 1;
 }
 
-ChunkPlan::PeerId ChunkPlan::add_peer(const std::vector<bool>& have)
+ChunkPlan::PeerId ChunkPlan::add_peer(const std::vector<bool>& have, std::uint64_t key)
 {
 	if (have.size() != states_.size())
 		throw std::invalid_argument("ChunkPlan::add_peer: bitfield of the wrong size");
 	downloaders_live_++;
+	if (stripes_ && key != 0)
+		stripes_->add(key);
 	if (std::all_of(have.begin(), have.end(), [](bool b) { return b; })) {
 		PeerId id = add_peer();
 		peers_[id].seed = false;
+		peers_[id].key = key;
 		complete_downloaders_++;
 		return id;
 	}
 	Peer p;
 	p.complete = false;
 	p.seed = false;
+	p.key = key;
 	p.have = ChunkSet(chunk_count());
 	peers_.push_back(std::move(p));
 	for (std::uint32_t c = 0; c < have.size(); c++)
@@ -84,6 +88,16 @@ void ChunkPlan::peer_has(PeerId peer, std::uint32_t chunk)
 		learn(peers_[peer], chunk);
 	if (auto it = claims_.find(chunk); it != claims_.end() && it->second.peer == peer)
 		unclaim(chunk);
+}
+
+void ChunkPlan::set_self_key(std::uint64_t key)
+{
+	if (stripes_ || key == 0)
+		return;
+	stripes_.emplace(chunk_at_, key);
+	for (auto& p : peers_)
+		if (p.live && !p.seed && p.key != 0)
+			stripes_->add(p.key);
 }
 
 void ChunkPlan::claim(PeerId peer, std::uint32_t chunk, double until)
@@ -239,7 +253,7 @@ std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bo
 	// A complete downloader has every chunk the seed could send.
 	if (spare && complete_downloaders_ > 0)
 		return std::nullopt;
-	if (auto chunk = pick_queued(p, spare ? 0 : levels_.size())) {
+	if (auto chunk = spare ? pick_spare(p) : pick_queued(p, levels_.size())) {
 		dequeue(*chunk);
 		states_[*chunk] = State::InFlight;
 		return start_copy(*chunk, peer, now);
@@ -251,6 +265,15 @@ std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bo
 		return std::nullopt;
 	duplicates_++;
 	return start_copy(*chunk, peer, now);
+}
+
+// A seed shared with other downloaders: only chunks none of them has or
+// claimed (level 0), in stripe order once we know our key.
+std::optional<std::uint32_t> ChunkPlan::pick_spare(const Peer& p) const
+{
+	if (!stripes_)
+		return pick_queued(p, 0);
+	return stripes_->pick(levels_[0]);
 }
 
 // The lowest level with a chunk `p` has; in it, the newest put back, else
@@ -413,6 +436,9 @@ std::vector<std::uint32_t> ChunkPlan::drop_peer(PeerId peer)
 	p.live = false;
 	if (!p.seed)
 		downloaders_live_--;
+	auto same_key = [&](const Peer& q) { return q.live && !q.seed && q.key == p.key; };
+	if (!p.seed && stripes_ && p.key != 0 && std::none_of(peers_.begin(), peers_.end(), same_key))
+		stripes_->remove(p.key);
 	std::vector<std::uint32_t> claimed;
 	for (auto& [chunk, c] : claims_)
 		if (c.peer == peer)

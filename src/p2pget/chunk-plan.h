@@ -24,6 +24,7 @@
 #pragma once
 
 #include "chunk-set.h"
+#include "chunk-stripes.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -70,8 +71,9 @@ public:
 
 	// A holder of every chunk (every peer today).
 	PeerId add_peer();
-	// A holder of the chunks set in `have` (indexed by chunk).
-	PeerId add_peer(const std::vector<bool>& have);
+	// A holder of the chunks set in `have` (indexed by chunk): another
+	// downloader, known by `key` for stripes (0: none).
+	PeerId add_peer(const std::vector<bool>& have, std::uint64_t key = 0);
 	// `peer` has `chunk` now too. A holder that has them all is complete.
 	void peer_has(PeerId peer, std::uint32_t chunk);
 
@@ -83,6 +85,12 @@ public:
 	// seed for `chunk` (FETCHING): the claim counts as one more holder until
 	// that peer has the chunk, is dropped, or `until` passes.
 	void set_spare_seeds(bool on) { spare_seeds_ = on; }
+	// Stripes (chunk-stripes.h), once our own key is known: a spare seed is
+	// asked for the chunks we own first, then for one late in the stripe
+	// of the downloader with the most left, so that the seed never idles
+	// while a chunk has not left it.
+	void set_self_key(std::uint64_t key);
+	const ChunkStripes* stripes() const { return stripes_ ? &*stripes_ : nullptr; }
 	void claim(PeerId peer, std::uint32_t chunk, double until);
 	std::size_t claims() const { return claims_.size(); }
 	std::size_t downloaders_live() const { return downloaders_live_; }
@@ -171,12 +179,14 @@ private:
 		bool live = true;
 		bool complete = true;
 		bool seed = true; // added complete; else a downloader
+		std::uint64_t key = 0; // a downloader's, for stripes
 		std::uint32_t in_flight = 0;
 		ChunkSet have; // by rank; empty while complete
 	};
 
 	std::optional<Assignment> take(PeerId peer, double now, bool allow_duplicate, double min_age);
 	std::optional<std::uint32_t> pick_queued(const Peer& p, std::size_t max_level) const;
+	std::optional<std::uint32_t> pick_spare(const Peer& p) const;
 	void unclaim(std::uint32_t chunk);
 	void expire_claims(double now);
 	std::optional<std::uint32_t> pick_copy(PeerId peer, double now, double min_age) const;
@@ -213,6 +223,7 @@ private:
 		double until;
 	};
 	std::map<std::uint32_t, Claim> claims_; // chunk -> who claimed it
+	std::optional<ChunkStripes> stripes_;
 	std::uint32_t max_copies_;
 	DupBudget* budget_;
 	std::size_t buffered_ = 0;

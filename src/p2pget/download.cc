@@ -94,7 +94,9 @@ void Download::on_holders(const p2p::HoldersReply& reply)
 		// One try per holder and file: a holder we dropped stays dropped.
 		bool known = std::any_of(peers_.begin(), peers_.end(),
 		                         [&](auto& p) { return p2p::same_endpoint(p->address(), addr); });
-		if (!known && !engine_.is_self(addr)) {
+		if (engine_.is_self(addr)) {
+			found_self(h);
+		} else if (!known) {
 			engine_.count("holders_joined");
 			add_holder(h);
 		}
@@ -111,11 +113,19 @@ void Download::add_holder(const p2p::PeerHolding& holder)
 		join_plan(*peers_.back());
 }
 
+void Download::found_self(const p2p::PeerHolding& holder)
+{
+	self_key_ = stripe_key(holder.host, holder.port);
+	if (plan_)
+		plan_->set_self_key(self_key_);
+}
+
 // A partial holder joins knowing nothing until its map comes.
 void Download::join_plan(PeerFetch& p)
 {
 	if (p.partial())
-		plan_->add_peer(std::vector<bool>(plan_->chunk_count(), false));
+		plan_->add_peer(std::vector<bool>(plan_->chunk_count(), false),
+		                stripe_key(p2p::ip_bytes(p.address().get()), p2p::port_of(p.address().get())));
 	else
 		plan_->add_peer();
 	if (p.closed())
@@ -145,6 +155,7 @@ void Download::on_have(PeerFetch& p, std::uint32_t chunk)
 		bad_peer(p, "announced a chunk beyond the end");
 		return;
 	}
+	log_debug("%s: %s has chunk %u", result_.name.c_str(), p.label().c_str(), chunk);
 	p.learn(chunk);
 	if (plan_ && plan_->peer_live(p.id())) {
 		plan_->peer_has(p.id(), chunk);
@@ -160,6 +171,7 @@ void Download::on_fetching(PeerFetch& p, std::uint32_t chunk)
 			bad_peer(p, "announced a chunk beyond the end");
 		return;
 	}
+	log_debug("%s: %s fetches chunk %u", result_.name.c_str(), p.label().c_str(), chunk);
 	if (plan_)
 		plan_->claim(p.id(), chunk, engine_.now() + engine_.options().timeout);
 }
@@ -194,9 +206,12 @@ void Download::start(const std::vector<p2p::PeerHolding>& holders)
 		manifest_complete();
 		return;
 	}
-	for (auto& holder : choice.holders)
-		if (!engine_.is_self(p2p::to_sockaddr(holder.host, holder.port)))
+	for (auto& holder : choice.holders) {
+		if (engine_.is_self(p2p::to_sockaddr(holder.host, holder.port)))
+			found_self(holder);
+		else
 			add_holder(holder);
+	}
 }
 
 void Download::on_peer_connected(PeerFetch& p)
@@ -277,6 +292,7 @@ void Download::manifest_complete()
 	// Seeded: downloaders started together take different chunks first.
 	plan_.emplace(p2p::chunk_count(result_.size, chunk_size_), 2, &engine_.dup_budget(), engine_.random());
 	plan_->set_spare_seeds(true);
+	plan_->set_self_key(self_key_);
 	for (auto& p : peers_) {
 		join_plan(*p);
 		if (p->partial() && plan_->peer_live(p->id()))

@@ -90,6 +90,8 @@ private:
 	void start(const std::vector<p2p::PeerHolding>& holders);
 	void add_holder(const p2p::PeerHolding& holder);
 	void join_plan(PeerFetch& peer);
+	// The index lists us at `holder`: our key for stripes.
+	void found_self(const p2p::PeerHolding& holder);
 	void ask_manifest();
 	void manifest_complete();
 	void bad_peer(PeerFetch& peer, const std::string& why);
@@ -125,6 +127,7 @@ private:
 	std::uint64_t done_bytes_ = 0;
 	std::size_t local_checks_ = 0; // resume checks on the hash pool
 	std::optional<ChunkPlan> plan_;
+	std::uint64_t self_key_ = 0;
 	std::shared_ptr<PartialFile> file_;
 	std::vector<std::unique_ptr<PeerFetch>> peers_; // index = plan PeerId
 	p2p::EventPtr endgame_timer_; // re-plans while copies wait for min age
