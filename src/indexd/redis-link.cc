@@ -166,6 +166,13 @@ bool RedisLink::command(const std::vector<std::string>& argv, Reply done)
 	return true;
 }
 
+bool RedisLink::hgetall(std::string_view key, Reply done)
+{
+	if (!up_ || !ctx_)
+		return false;
+	return command({"HGETALL", kPrefix + std::string(key)}, std::move(done));
+}
+
 bool RedisLink::eval(redis_scripts::Script script, const std::vector<std::string>& args, Reply done)
 {
 	if (!up_ || !ctx_)

@@ -60,6 +60,8 @@ public:
 	// Runs `script` with KEYS[1] = the prefix and `args`; false (and `done`
 	// not called) when the link is down. `done` never runs from inside.
 	bool eval(redis_scripts::Script script, const std::vector<std::string>& args, Reply done);
+	// HGETALL of the prefix + `key`, a plain command; false as for eval.
+	bool hgetall(std::string_view key, Reply done);
 
 private:
 	static void connect_cb(const redisAsyncContext* c, int status);

@@ -55,16 +55,6 @@ const char* const kRemove = NOW DROP_FILES OWNED
 	"drop(ARGV[1]) redis.call('HDEL', P .. 'key', ARGV[1]) redis.call('HDEL', P .. 'tok', ARGV[1]) "
 	"redis.call('ZREM', P .. 'peers', ARGV[1]) return 1";
 
-// ARGV: name, partial (0/1), max. Flat peer, record pairs of live holders.
-const char* const kLookup = NOW
-	"local h = redis.call('HGETALL', P .. 'n:' .. ARGV[1]) local out = {} local max = 2 * tonumber(ARGV[3]) "
-	"for i = 1, #h, 2 do "
-	"  if ARGV[2] == '1' or string.sub(h[i + 1], 41, 44) == '\\255\\255\\255\\255' then "
-	"    local s = redis.call('ZSCORE', P .. 'peers', h[i]) "
-	"    if s and tonumber(s) > now then out[#out + 1] = h[i] out[#out + 1] = h[i + 1] end end "
-	"  if #out >= max then break end end "
-	"return out";
-
 // ARGV: after, limit (names). Flat name, record (first 40 bytes: size and
 // hash), count triples of complete live holders, one per version, then a
 // last element "1" when more names follow.
@@ -101,7 +91,7 @@ const char* const kStats = NOW
 
 const char* text(Script s)
 {
-	static const char* const all[kCount] = {kRegister, kUpdate, kTouch, kRemove, kLookup, kList, kSweep, kStats};
+	static const char* const all[kCount] = {kRegister, kUpdate, kTouch, kRemove, kList, kSweep, kStats};
 	return all[s];
 }
 

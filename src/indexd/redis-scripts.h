@@ -8,7 +8,7 @@
 
 namespace indexd::redis_scripts {
 
-enum Script { Register, Update, Touch, Remove, Lookup, List, Sweep, Stats, kCount };
+enum Script { Register, Update, Touch, Remove, List, Sweep, Stats, kCount };
 
 const char* text(Script s);
 
