@@ -248,12 +248,16 @@ std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bo
 	if (!peer_live(peer))
 		return std::nullopt;
 	expire_claims(now);
+	if (!flights_.empty())
+		idle_since_.reset();
+	else if (!idle_since_)
+		idle_since_ = now;
 	const Peer& p = peers_[peer];
 	bool spare = spare_seeds_ && p.seed && downloaders_live_ > 0;
 	// A complete downloader has every chunk the seed could send.
 	if (spare && complete_downloaders_ > 0)
 		return std::nullopt;
-	if (auto chunk = spare ? pick_spare(p) : pick_queued(p, levels_.size())) {
+	if (auto chunk = spare ? pick_spare(p, now) : pick_queued(p, levels_.size())) {
 		dequeue(*chunk);
 		states_[*chunk] = State::InFlight;
 		return start_copy(*chunk, peer, now);
@@ -269,11 +273,15 @@ std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bo
 
 // A seed shared with other downloaders: only chunks none of them has or
 // claimed (level 0), in stripe order once we know our key.
-std::optional<std::uint32_t> ChunkPlan::pick_spare(const Peer& p) const
+std::optional<std::uint32_t> ChunkPlan::pick_spare(const Peer& p, double now)
 {
+	stripe_waiting_ = false;
 	if (!stripes_)
 		return pick_queued(p, 0);
-	return stripes_->pick(levels_[0]);
+	bool stuck = idle_since_ && now - *idle_since_ >= kStripePatience;
+	auto chunk = stripes_->pick(levels_[0], stuck);
+	stripe_waiting_ = !chunk && !levels_[0].empty();
+	return chunk;
 }
 
 // The lowest level with a chunk `p` has; in it, the newest put back, else

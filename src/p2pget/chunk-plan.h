@@ -88,8 +88,12 @@ public:
 	// Stripes (chunk-stripes.h), once our own key is known: a spare seed is
 	// asked for the chunks we own first, then for one late in the stripe
 	// of the downloader with the most left, so that the seed never idles
-	// while a chunk has not left it.
+	// while a chunk has not left it; after kStripePatience with nothing in
+	// flight, for any. stripe_waiting(): the last pick for a seed found
+	// only chunks it must leave to their owners for now; ask again later.
+	static constexpr double kStripePatience = 2.0;
 	void set_self_key(std::uint64_t key);
+	bool stripe_waiting() const { return stripe_waiting_; }
 	const ChunkStripes* stripes() const { return stripes_ ? &*stripes_ : nullptr; }
 	void claim(PeerId peer, std::uint32_t chunk, double until);
 	std::size_t claims() const { return claims_.size(); }
@@ -186,7 +190,7 @@ private:
 
 	std::optional<Assignment> take(PeerId peer, double now, bool allow_duplicate, double min_age);
 	std::optional<std::uint32_t> pick_queued(const Peer& p, std::size_t max_level) const;
-	std::optional<std::uint32_t> pick_spare(const Peer& p) const;
+	std::optional<std::uint32_t> pick_spare(const Peer& p, double now);
 	void unclaim(std::uint32_t chunk);
 	void expire_claims(double now);
 	std::optional<std::uint32_t> pick_copy(PeerId peer, double now, double min_age) const;
@@ -224,6 +228,8 @@ private:
 	};
 	std::map<std::uint32_t, Claim> claims_; // chunk -> who claimed it
 	std::optional<ChunkStripes> stripes_;
+	std::optional<double> idle_since_; // nothing in flight since
+	bool stripe_waiting_ = false;
 	std::uint32_t max_copies_;
 	DupBudget* budget_;
 	std::size_t buffered_ = 0;

@@ -64,7 +64,7 @@ void ChunkStripes::remove(std::uint64_t key)
 	}
 }
 
-std::optional<std::uint32_t> ChunkStripes::pick(const ChunkSet& open) const
+std::optional<std::uint32_t> ChunkStripes::pick(const ChunkSet& open, bool stuck) const
 {
 	std::optional<std::uint32_t> mine;
 	std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> left; // owner -> its open chunks
@@ -77,6 +77,10 @@ std::optional<std::uint32_t> ChunkStripes::pick(const ChunkSet& open) const
 	});
 	if (mine)
 		return mine;
+	if (stuck) {
+		auto r = open.first();
+		return r ? std::optional<std::uint32_t>(chunk_at_[*r]) : std::nullopt;
+	}
 	const std::vector<std::uint32_t>* victim = nullptr;
 	for (auto& [key, chunks] : left)
 		if (chunks.size() >= 2 && (!victim || chunks.size() > victim->size()))

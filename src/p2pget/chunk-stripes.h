@@ -37,8 +37,11 @@ public:
 	// has). Ours first, in the owner's order (by score, which every
 	// downloader can compute). Else a chunk of the owner with the most left,
 	// from the later half of its order, never its next one: that owner is
-	// busy with the seed, and we keep the seed busy meanwhile.
-	std::optional<std::uint32_t> pick(const ChunkSet& open) const;
+	// busy with the seed, and we keep the seed busy meanwhile. `stuck` (we
+	// have waited long with nothing to do): any of them, first by rank, so
+	// that an owner that never fetches its last chunk (frozen, say) cannot
+	// stall us.
+	std::optional<std::uint32_t> pick(const ChunkSet& open, bool stuck = false) const;
 
 private:
 	static std::uint64_t score(std::uint64_t key, std::uint32_t chunk);

@@ -467,7 +467,7 @@ void Download::pump()
 			bool idle = p->in_flight() == 0;
 			auto a = plan_->assign(p->id(), now, idle);
 			if (!a) {
-				waiting = waiting || (idle && plan_->endgame());
+				waiting = waiting || (idle && plan_->endgame()) || plan_->stripe_waiting();
 				continue;
 			}
 			auto mode = PeerFetch::Mode::Write;

@@ -130,7 +130,7 @@ private:
 	std::uint64_t self_key_ = 0;
 	std::shared_ptr<PartialFile> file_;
 	std::vector<std::unique_ptr<PeerFetch>> peers_; // index = plan PeerId
-	p2p::EventPtr endgame_timer_; // re-plans while copies wait for min age
+	p2p::EventPtr endgame_timer_; // re-plans while copies wait for min age, or stripes for patience
 };
 
 } // namespace p2pget

@@ -127,10 +127,22 @@ TEST_CASE("stripes: a spare seed is asked for our stripe, then for the late half
 	REQUIRE(left.size() == 1);
 	CHECK_FALSE(plan.stripes()->owns(*left.begin()));
 
+	CHECK(plan.stripe_waiting());
+
 	SECTION("the other gone: its last chunk is ours too")
 	{
 		plan.drop_peer(other);
 		CHECK(plan.next(seed, 1, false) == *left.begin());
+	}
+	SECTION("the other never fetching it (frozen): ours once we have idled for the patience")
+	{
+		CHECK_FALSE(plan.next(seed, 50, false)); // busy: it waits however long
+		for (auto c : asked)
+			REQUIRE(plan.verified(seed, c));
+		CHECK_FALSE(plan.next(seed, 60, false)); // idle from now
+		CHECK(plan.stripe_waiting());
+		CHECK_FALSE(plan.next(seed, 60 + ChunkPlan::kStripePatience / 2, false));
+		CHECK(plan.next(seed, 60 + ChunkPlan::kStripePatience, false) == *left.begin());
 	}
 }
 
