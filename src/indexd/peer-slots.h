@@ -31,6 +31,17 @@ public:
 	const Record& operator[](PeerId id) const { return records_[id]; }
 	// Every id ever taken, live or released: callers check their own flag.
 	PeerId size() const { return static_cast<PeerId>(records_.size()); }
+	// The live records last heard before `t` (records with `live` and
+	// `heard`): what both stores expire. A scan: peers are few next to
+	// files, and this runs a few times a TTL.
+	std::vector<PeerId> heard_before(double t) const
+	{
+		std::vector<PeerId> ids;
+		for (PeerId id = 0; id < size(); id++)
+			if (records_[id].live && records_[id].heard < t)
+				ids.push_back(id);
+		return ids;
+	}
 
 private:
 	std::vector<Record> records_;

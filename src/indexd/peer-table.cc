@@ -229,11 +229,7 @@ p2p::ListReply PeerTable::list(std::string_view after, std::uint32_t limit, std:
 
 std::vector<PeerId> PeerTable::expire(double heard_before)
 {
-	// A scan: peers are few next to files, and this runs a few times a TTL.
-	std::vector<PeerId> gone;
-	for (PeerId id = 0; id < peers_.size(); id++)
-		if (peers_[id].live && peers_[id].heard < heard_before)
-			gone.push_back(id);
+	std::vector<PeerId> gone = peers_.heard_before(heard_before);
 	for (PeerId id : gone)
 		remove(id);
 	return gone;

@@ -392,10 +392,7 @@ p2p::ListReply RedisStore::list(std::string_view, std::uint32_t, std::size_t) co
 
 std::vector<PeerId> RedisStore::expire(double heard_before)
 {
-	std::vector<PeerId> gone;
-	for (PeerId id = 0; id < peers_.size(); id++)
-		if (peers_[id].live && peers_[id].heard < heard_before)
-			gone.push_back(id);
+	std::vector<PeerId> gone = peers_.heard_before(heard_before);
 	for (PeerId id : gone)
 		remove(id);
 	double now = heard_before + ttl_;
