@@ -188,31 +188,30 @@ void IndexSession::update_async(p2p::Update& m)
 {
 	if (refuse_async())
 		return;
-	Slot* slot = open_slot();
 	server_.counters().updates++;
-	auto done = [slot](IndexSession& s, p2p::ErrorCode e) {
+	server_.store().async()->update(peer_, m.added, m.removed, server_.now(),
+	                                on_live(self_, acked_as(open_slot(), p2p::MsgType::Update)));
+}
+
+// The answer to UPDATE or UPDATE_PARTIAL once the store has it.
+std::function<void(IndexSession&, p2p::ErrorCode)> IndexSession::acked_as(Slot* slot, p2p::MsgType type)
+{
+	return [slot, type](IndexSession& s, p2p::ErrorCode e) {
 		if (e == p2p::ErrorCode::None)
-			s.fill(slot, p2p::Ok{p2p::MsgType::Update});
+			s.fill(slot, p2p::Ok{type});
 		else
 			s.fill(slot, p2p::Error{e, 0, e == p2p::ErrorCode::NotRegistered ? "registration taken over"
 			                                                                  : "the index's store is unavailable"});
 	};
-	server_.store().async()->update(peer_, m.added, m.removed, server_.now(), on_live(self_, std::move(done)));
 }
 
 void IndexSession::update_partial_async(p2p::UpdatePartial& m)
 {
 	if (refuse_async())
 		return;
-	Slot* slot = open_slot();
 	server_.counters().partial_updates++;
-	auto done = [slot](IndexSession& s, p2p::ErrorCode e) {
-		if (e == p2p::ErrorCode::None)
-			s.fill(slot, p2p::Ok{p2p::MsgType::UpdatePartial});
-		else
-			s.fill(slot, p2p::Error{e, 0, "the index's store is unavailable"});
-	};
-	server_.store().async()->update_partial(peer_, m.entries, server_.now(), on_live(self_, std::move(done)));
+	server_.store().async()->update_partial(peer_, m.entries, server_.now(),
+	                                        on_live(self_, acked_as(open_slot(), p2p::MsgType::UpdatePartial)));
 }
 
 } // namespace indexd

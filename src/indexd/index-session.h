@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -121,6 +122,7 @@ private:
 	                      std::optional<PeerId> replaced);
 	void update_async(p2p::Update& m);
 	void update_partial_async(p2p::UpdatePartial& m);
+	static std::function<void(IndexSession&, p2p::ErrorCode)> acked_as(Slot* slot, p2p::MsgType type);
 	// Runs `fn` on this session when it is still open, else drops it.
 	template <typename Fn>
 	static auto on_live(const Weak& weak, Fn fn)
