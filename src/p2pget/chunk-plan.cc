@@ -129,6 +129,20 @@ void ChunkPlan::expire_claims(double now)
 	}
 }
 
+std::optional<double> ChunkPlan::wake_at(double now) const
+{
+	std::optional<double> at;
+	auto consider = [&](double t) {
+		if (t > now && (!at || t < *at))
+			at = t;
+	};
+	for (auto& [chunk, c] : claims_)
+		consider(c.until);
+	if (stripe_waiting_ && idle_since_)
+		consider(*idle_since_ + kStripePatience);
+	return at;
+}
+
 void ChunkPlan::learn(Peer& p, std::uint32_t chunk)
 {
 	if (p.have.contains(rank_[chunk]))

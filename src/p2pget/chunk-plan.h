@@ -89,14 +89,16 @@ public:
 	// asked for the chunks we own first, then for one late in the stripe
 	// of the downloader with the most left, so that the seed never idles
 	// while a chunk has not left it; after kStripePatience with nothing in
-	// flight, for any. stripe_waiting(): the last pick for a seed found
-	// only chunks it must leave to their owners for now; ask again later.
+	// flight, for any.
 	static constexpr double kStripePatience = 2.0;
 	void set_self_key(std::uint64_t key);
-	bool stripe_waiting() const { return stripe_waiting_; }
 	const ChunkStripes* stripes() const { return stripes_ ? &*stripes_ : nullptr; }
 	void claim(PeerId peer, std::uint32_t chunk, double until);
 	std::size_t claims() const { return claims_.size(); }
+	// The first time after `now` at which a pick that found nothing may
+	// find a chunk with no news at all: a claim running out, or the stripe
+	// patience of the last pick for a seed. Nothing to wait for: nullopt.
+	std::optional<double> wake_at(double now) const;
 	std::size_t downloaders_live() const { return downloaders_live_; }
 
 	// The download's question: what `peer` should fetch now, and how. An

@@ -24,10 +24,10 @@ Download::Download(Engine& engine, std::size_t id, std::string name) : engine_(e
 {
 	result_.name = std::move(name);
 	started_ = engine_.now();
-	endgame_timer_.reset(evtimer_new(engine_.base(), endgame_cb, this));
+	wake_timer_.reset(evtimer_new(engine_.base(), wake_cb, this));
 }
 
-void Download::endgame_cb(evutil_socket_t, short, void* self) { static_cast<Download*>(self)->pump(); }
+void Download::wake_cb(evutil_socket_t, short, void* self) { static_cast<Download*>(self)->pump(); }
 
 Download::~Download() = default;
 
@@ -467,7 +467,7 @@ void Download::pump()
 			bool idle = p->in_flight() == 0;
 			auto a = plan_->assign(p->id(), now, idle);
 			if (!a) {
-				waiting = waiting || (idle && plan_->endgame()) || plan_->stripe_waiting();
+				waiting = waiting || (idle && plan_->endgame());
 				continue;
 			}
 			auto mode = PeerFetch::Mode::Write;
@@ -483,11 +483,20 @@ void Download::pump()
 				engine_.fetching(*this, a->chunk);
 		}
 	}
-	if (waiting && !evtimer_pending(endgame_timer_.get(), nullptr)) {
-		timeval tv = p2p::to_timeval(0.1);
-		evtimer_add(endgame_timer_.get(), &tv);
-	}
+	if (auto at = waiting ? std::optional<double>(now + kCopyPoll) : plan_->wake_at(now))
+		wake_at(now, *at);
 	check_progress();
+}
+
+// Re-plans at `at`, unless the timer is set for sooner: nothing else may
+// come to wake us (a claimer frozen, say).
+void Download::wake_at(double now, double at)
+{
+	if (evtimer_pending(wake_timer_.get(), nullptr) && wake_at_ <= at && wake_at_ > now)
+		return;
+	wake_at_ = at;
+	timeval tv = p2p::to_timeval(at - now);
+	evtimer_add(wake_timer_.get(), &tv);
 }
 
 // A seed shared with other downloaders gets one request at a time from
@@ -540,7 +549,7 @@ bool Download::rejoin_holders()
 
 void Download::close_peers()
 {
-	evtimer_del(endgame_timer_.get());
+	evtimer_del(wake_timer_.get());
 	for (auto& p : peers_) {
 		if (!p->closed())
 			p->close("download over");

@@ -96,6 +96,9 @@ private:
 	void manifest_complete();
 	void bad_peer(PeerFetch& peer, const std::string& why);
 	void check_progress();
+	void wake_at(double now, double at);
+	// Endgame: how often an idle peer looks again for a copy old enough.
+	static constexpr double kCopyPoll = 0.1;
 	bool rejoin_holders();
 	std::size_t depth_for(const PeerFetch& p, double now) const;
 	// How long other downloaders take to appear in our lookups.
@@ -110,7 +113,7 @@ private:
 	// Writes the chunk's mark in the sidecar, or fails the download.
 	bool record_verified(std::uint32_t chunk);
 	void close_peers();
-	static void endgame_cb(evutil_socket_t, short, void* self);
+	static void wake_cb(evutil_socket_t, short, void* self);
 	std::uint64_t chunk_offset(std::uint32_t chunk) const;
 	std::uint32_t chunk_length(std::uint32_t chunk) const;
 	PeerFetch* peer(ChunkPlan::PeerId id);
@@ -130,7 +133,8 @@ private:
 	std::uint64_t self_key_ = 0;
 	std::shared_ptr<PartialFile> file_;
 	std::vector<std::unique_ptr<PeerFetch>> peers_; // index = plan PeerId
-	p2p::EventPtr endgame_timer_; // re-plans while copies wait for min age, or stripes for patience
+	p2p::EventPtr wake_timer_; // re-plans when the plan may change its mind (wake_at)
+	double wake_at_ = 0;
 };
 
 } // namespace p2pget

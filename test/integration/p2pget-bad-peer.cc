@@ -65,10 +65,33 @@ int connect_loopback(std::uint16_t port)
 	return fd;
 }
 
+BadPeerKind g_kind = BadPeerKind::Corrupter;
+
+// A claimer's one answer: nothing held, everything being fetched.
+bool claim_all(int fd, const p2p::HaveRequest& hr, const std::map<std::string, Shared>& files)
+{
+	auto it = files.find(hr.name);
+	if (it == files.end())
+		return send_msg(fd, p2p::Error{p2p::ErrorCode::NotFound, 0, "not shared"});
+	auto n = static_cast<std::uint32_t>(it->second.chunks.size());
+	bool ok = send_msg(fd, p2p::HaveMap{hr.name, std::vector<bool>(n, false)});
+	for (std::uint32_t c = 0; ok && c < n; c++)
+		ok = send_msg(fd, p2p::Fetching{hr.name, c});
+	return ok;
+}
+
 // Answers one decoded request; false ends the connection.
 bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>& files, bool& corrupted,
            std::ofstream& log)
 {
+	if (g_kind == BadPeerKind::Claimer) {
+		if (std::holds_alternative<p2p::ChunkRequest>(msg))
+			log << "chunk request" << std::endl;
+		if (std::holds_alternative<p2p::Stats>(msg))
+			return send_msg(fd, p2p::StatsReply{{{"features", p2p::kFeatureChunkMaps}}});
+		auto* hr = std::get_if<p2p::HaveRequest>(&msg);
+		return !hr || claim_all(fd, *hr, files); // and then silence
+	}
 	if (auto* mr = std::get_if<p2p::ManifestRequest>(&msg)) {
 		auto it = files.find(mr->name);
 		if (it == files.end())
@@ -117,8 +140,12 @@ bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>&
 			continue;
 		if (pfds[1].revents) {
 			char tmp[4096];
-			if (::recv(index_fd, tmp, sizeof tmp, 0) <= 0)
-				::_exit(0); // the index went away: so do we
+			// The index went away: so do we, but a frozen claimer stays.
+			if (::recv(index_fd, tmp, sizeof tmp, 0) <= 0) {
+				if (g_kind != BadPeerKind::Claimer)
+					::_exit(0);
+				index_fd = -1;
+			}
 		}
 		if (pfds[0].revents & POLLIN) {
 			int fd = ::accept(listen_fd, nullptr, nullptr);
@@ -160,9 +187,10 @@ bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>&
 } // namespace
 
 BadPeer::BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std::vector<std::string> names,
-                 const std::filesystem::path& log, const BadPeerKeys& keys)
+                 const std::filesystem::path& log, const BadPeerKeys& keys, BadPeerKind kind)
 	: log_(log)
 {
+	g_kind = kind;
 	p2p::hash_init();
 	std::map<std::string, Shared> files;
 	p2p::Register reg;
@@ -182,27 +210,37 @@ BadPeer::BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std
 		throw std::runtime_error("bad peer: cannot listen");
 	port_ = ntohs(sa.sin_port);
 	reg.port = port_;
+	// A claimer is listed as a partial holder (one chunk, it says).
+	std::vector<p2p::Message> say{reg};
+	if (kind == BadPeerKind::Claimer) {
+		p2p::UpdatePartial partial;
+		for (auto& f : reg.files)
+			partial.entries.push_back({f, 1});
+		say = {p2p::Register{port_, {}}, partial};
+	}
 	int ifd = connect_loopback(index_port);
 	if (keys.index)
 		g_seal.emplace(*keys.index, true);
-	bool sent = ifd >= 0 && send_msg(ifd, reg);
+	bool sent = ifd >= 0;
+	for (auto& m : say)
+		sent = sent && send_msg(ifd, m);
 	g_seal.reset();
 	if (!sent)
 		throw std::runtime_error("bad peer: cannot reach the index");
-	// Wait for the index's Ok so the test can look the peer up at once.
+	// Wait for the index's Oks so the test can look the peer up at once.
 	std::vector<std::byte> in;
-	while (true) {
+	for (std::size_t oks = say.size(); oks > 0;) {
 		char tmp[4096];
 		ssize_t n = ::recv(ifd, tmp, sizeof tmp, 0);
 		if (n <= 0)
 			throw std::runtime_error("bad peer: index closed");
 		auto b = reinterpret_cast<const std::byte*>(tmp);
 		in.insert(in.end(), b, b + n);
-		auto d = p2p::decode(in);
-		if (d.status == p2p::DecodeStatus::Ok) {
+		for (auto d = p2p::decode(in); d.status == p2p::DecodeStatus::Ok; d = p2p::decode(in)) {
 			if (!std::holds_alternative<p2p::Ok>(d.message))
 				throw std::runtime_error("bad peer: index refused the registration");
-			break;
+			in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(d.consumed));
+			oks--;
 		}
 	}
 	pid_ = ::fork();

@@ -1,7 +1,11 @@
 // A misbehaving peer for p2pget's tests, built on the codec alone: a forked
 // process that registers files with the real index and serves them like
 // peerd does, except that the bytes of the first chunk it is asked for are
-// corrupted. Each request it receives is appended to a log file.
+// corrupted. Or, as a claimer, it is listed as a downloader of the files,
+// answers a HAVE_REQUEST with an empty map and a FETCHING for every chunk,
+// and then says nothing more: a downloader frozen just after it asked a
+// seed for everything. Each chunk request it receives is appended to a log
+// file.
 #pragma once
 
 #include "p2p/frame-auth.h"
@@ -22,11 +26,14 @@ struct BadPeerKeys {
 	std::optional<p2p::SecretKey> index, serve;
 };
 
+enum class BadPeerKind { Corrupter, Claimer };
+
 class BadPeer {
 public:
 	// Serves `names` (relative to `dir`). Returns once registered.
 	BadPeer(std::uint16_t index_port, const std::filesystem::path& dir, std::vector<std::string> names,
-	        const std::filesystem::path& log, const BadPeerKeys& keys = {});
+	        const std::filesystem::path& log, const BadPeerKeys& keys = {},
+	        BadPeerKind kind = BadPeerKind::Corrupter);
 	BadPeer(const BadPeer&) = delete;
 	BadPeer& operator=(const BadPeer&) = delete;
 	~BadPeer();

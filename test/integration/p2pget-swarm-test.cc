@@ -2,6 +2,7 @@
 // rate-limited seed peerd serve each other what they have verified, so the
 // seed sends each chunk about once; a partial holder that dies, stalls or
 // lies is handled like any peer. Bytes and outcomes only, never timings.
+#include "p2pget-bad-peer.h"
 #include "p2pget-cluster.h"
 
 #include <catch2/catch.hpp>
@@ -105,7 +106,7 @@ TEST_CASE("swarm: a partial holder killed or frozen mid-run does not stop the ot
 
 	Swarm s{c, "f.bin", {}, {}};
 	for (std::size_t i = 0; i < 4; i++)
-		s.start(i, {"-t", "3"});
+		s.start(i, {"-t", "3", "-v", "--seed-time", "0"}); // -v: what it did, if it fails
 	// Once downloader 0 serves something, it goes away without a word.
 	REQUIRE(fixtures::eventually([&] { return recorded(s.dir(0) / ".f.bin.p2state").size() >= 2; },
 	                             std::chrono::seconds(30)));
@@ -119,6 +120,31 @@ TEST_CASE("swarm: a partial holder killed or frozen mid-run does not stop the ot
 	}
 	if (sig == SIGSTOP)
 		s.procs[0]->signal(SIGKILL);
+}
+
+TEST_CASE("swarm: a downloader that claims every chunk and then goes silent holds the seed back only "
+          "for the claims' life",
+          "[p2pget][integration][swarm]")
+{
+	Cluster c;
+	const std::uint64_t size = 8 * MiB + 3;
+	fixtures::write_file(c.peer_dir(0) / "s.bin", size, 7);
+	fixtures::write_file(c.root() / "claimer" / "s.bin", size, 7);
+	c.start_peer({"--rate-limit", "2M"});
+	REQUIRE(c.wait_listed("s.bin", 1));
+	// Frozen right after it said FETCHING for all: no bytes, no HAVE, no
+	// close, so nothing but the claims running out can wake us.
+	BadPeer claimer(c.index_port(), c.root() / "claimer", {"s.bin"}, c.root() / "claimer.log", {}, BadPeerKind::Claimer);
+	REQUIRE(partial_listed(c, "s.bin"));
+
+	Swarm s{c, "s.bin", {}, {}};
+	s.start(0, {"-t", "2", "-v", "--seed-time", "0"});
+	auto status = s.procs[0]->wait(std::chrono::seconds(60));
+	INFO(s.procs[0]->stdout_text() << s.procs[0]->stderr_text());
+	REQUIRE(status == 0);
+	CHECK(fixtures::same_contents(s.dir(0) / "s.bin", c.peer_dir(0) / "s.bin"));
+	CHECK(bytes_from(s.procs[0]->stdout_text(), c.peer_port(0)) == size);
+	CHECK(claimer.requests() == 0);
 }
 
 TEST_CASE("swarm: a partial holder serving a wrong chunk is dropped; the file is still exact",

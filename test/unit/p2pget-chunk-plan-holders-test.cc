@@ -296,9 +296,12 @@ TEST_CASE("holders: with other downloaders live, a seed is asked only for what n
 	}
 	SECTION("a claim that outlives its time goes back to the seed")
 	{
+		// With no news at all (a frozen claimer), the time to look again.
+		CHECK(plan.wake_at(5) == 10.0);
 		CHECK(plan.next(seed, 9.9, false) == std::nullopt);
 		CHECK(plan.next(seed, 10.0, false) == 1u);
 		CHECK(plan.claims() == 0);
+		CHECK_FALSE(plan.wake_at(10));
 	}
 	SECTION("a claimer dropped gives its claims back")
 	{

@@ -127,7 +127,8 @@ TEST_CASE("stripes: a spare seed is asked for our stripe, then for the late half
 	REQUIRE(left.size() == 1);
 	CHECK_FALSE(plan.stripes()->owns(*left.begin()));
 
-	CHECK(plan.stripe_waiting());
+	// The seed waits for news, or for the patience once idle.
+	CHECK_FALSE(plan.wake_at(0));
 
 	SECTION("the other gone: its last chunk is ours too")
 	{
@@ -140,7 +141,7 @@ TEST_CASE("stripes: a spare seed is asked for our stripe, then for the late half
 		for (auto c : asked)
 			REQUIRE(plan.verified(seed, c));
 		CHECK_FALSE(plan.next(seed, 60, false)); // idle from now
-		CHECK(plan.stripe_waiting());
+		CHECK(plan.wake_at(60) == 60 + ChunkPlan::kStripePatience);
 		CHECK_FALSE(plan.next(seed, 60 + ChunkPlan::kStripePatience / 2, false));
 		CHECK(plan.next(seed, 60 + ChunkPlan::kStripePatience, false) == *left.begin());
 	}
