@@ -38,7 +38,10 @@ void IndexSession::fill(Slot* slot, const p2p::Message& msg)
 	fill(slot, std::move(frame));
 }
 
-// Ready replies at the front go out, sealed in their order.
+// Ready replies at the front join the batch, sealed in their order. The
+// batch goes out once the reactor is done with this round (one read of
+// Redis's replies fills many slots): one send for all of them, not one
+// each, which cost indexd most of its time.
 void IndexSession::fill(Slot* slot, std::vector<std::byte> frame)
 {
 	slot->frame = std::move(frame);
@@ -51,10 +54,19 @@ void IndexSession::fill(Slot* slot, std::vector<std::byte> frame)
 		slots_.pop_front();
 		any = true;
 	}
-	if (any) {
-		flush();
-		slots_drained();
+	if (any && !drain_due_) {
+		drain_due_ = true;
+		event_active(drain_ev_.get(), 0, 0);
 	}
+}
+
+void IndexSession::drain()
+{
+	drain_due_ = false;
+	if (closed_)
+		return;
+	flush();
+	slots_drained();
 }
 
 void IndexSession::slots_drained()

@@ -111,6 +111,9 @@ private:
 	bool refuse_async();
 	// After replies went out: read on, or finish closing.
 	void slots_drained();
+	// The batch that fill() began, out at the end of the reactor's round.
+	void drain();
+	static void drain_cb(evutil_socket_t, short, void* self);
 	void stats_async();
 	Slot* open_slot();
 	void fill(Slot* slot, const p2p::Message& msg);
@@ -186,6 +189,8 @@ private:
 	// before closing fd_).
 	p2p::EventPtr read_ev_;
 	p2p::EventPtr write_ev_;
+	p2p::EventPtr drain_ev_; // made active by fill(): runs drain()
+	bool drain_due_ = false;
 	p2p::MacTimer mac_timer_;
 };
 
