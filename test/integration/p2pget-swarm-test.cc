@@ -37,6 +37,15 @@ struct Swarm {
 	}
 };
 
+// Starts the seed: a peerd sharing `name`, `size` bytes of `pattern`,
+// uploading at `rate`, and waits for the index to list it.
+void seed(Cluster& c, const std::string& name, std::uint64_t size, std::uint32_t pattern, const std::string& rate)
+{
+	fixtures::write_file(c.peer_dir(0) / name, size, pattern);
+	c.start_peer({"--rate-limit", rate});
+	REQUIRE(c.wait_listed(name, 1));
+}
+
 // Bytes downloader output `json` says came from 127.0.0.1:`port`.
 std::uint64_t bytes_from(const std::string& json, std::uint16_t port)
 {
@@ -69,9 +78,7 @@ TEST_CASE("swarm: six downloaders started together share the seed's chunks", "[p
 {
 	Cluster c;
 	const std::uint64_t size = 48 * MiB + 5;
-	fixtures::write_file(c.peer_dir(0) / "big.bin", size, 3);
-	c.start_peer({"--rate-limit", "8M"});
-	REQUIRE(c.wait_listed("big.bin", 1));
+	seed(c, "big.bin", size, 3, "8M");
 
 	Swarm s{c, "big.bin", {}, {}};
 	for (std::size_t i = 0; i < 6; i++)
@@ -100,9 +107,7 @@ TEST_CASE("swarm: a partial holder killed or frozen mid-run does not stop the ot
 	int sig = GENERATE(SIGKILL, SIGSTOP);
 	Cluster c;
 	const std::uint64_t size = 24 * MiB;
-	fixtures::write_file(c.peer_dir(0) / "f.bin", size, 4);
-	c.start_peer({"--rate-limit", "6M"});
-	REQUIRE(c.wait_listed("f.bin", 1));
+	seed(c, "f.bin", size, 4, "6M");
 
 	Swarm s{c, "f.bin", {}, {}};
 	for (std::size_t i = 0; i < 4; i++)
@@ -128,10 +133,8 @@ TEST_CASE("swarm: a downloader that claims every chunk and then goes silent hold
 {
 	Cluster c;
 	const std::uint64_t size = 8 * MiB + 3;
-	fixtures::write_file(c.peer_dir(0) / "s.bin", size, 7);
 	fixtures::write_file(c.root() / "claimer" / "s.bin", size, 7);
-	c.start_peer({"--rate-limit", "2M"});
-	REQUIRE(c.wait_listed("s.bin", 1));
+	seed(c, "s.bin", size, 7, "2M");
 	// Frozen right after it said FETCHING for all: no bytes, no HAVE, no
 	// close, so nothing but the claims running out can wake us.
 	BadPeer claimer(c.index_port(), c.root() / "claimer", {"s.bin"}, c.root() / "claimer.log", {}, BadPeerKind::Claimer);
@@ -152,9 +155,7 @@ TEST_CASE("swarm: a partial holder serving a wrong chunk is dropped; the file is
 {
 	Cluster c;
 	const std::uint64_t size = 16 * MiB;
-	fixtures::write_file(c.peer_dir(0) / "l.bin", size, 5);
-	c.start_peer({"--rate-limit", "2M"});
-	REQUIRE(c.wait_listed("l.bin", 1));
+	seed(c, "l.bin", size, 5, "2M");
 
 	Swarm s{c, "l.bin", {}, {}};
 	s.start(0); // the liar-to-be
@@ -182,9 +183,7 @@ TEST_CASE("swarm: --no-serve downloads as before and never becomes a holder", "[
 {
 	Cluster c;
 	const std::uint64_t size = 12 * MiB;
-	fixtures::write_file(c.peer_dir(0) / "n.bin", size, 6);
-	c.start_peer({"--rate-limit", "4M"});
-	REQUIRE(c.wait_listed("n.bin", 1));
+	seed(c, "n.bin", size, 6, "4M");
 
 	Swarm s{c, "n.bin", {}, {}};
 	s.start(0, {"--no-serve"});
