@@ -155,8 +155,14 @@ bool RedisLink::command(const std::vector<std::string>& argv, Reply done)
 		ptrs.push_back(a.data());
 		lens.push_back(a.size());
 	}
-	if (redisAsyncCommandArgv(ctx_.get(), reply_cb, nullptr, static_cast<int>(argv.size()), ptrs.data(),
-	                          lens.data()) != REDIS_OK) {
+	return submitted(redisAsyncCommandArgv(ctx_.get(), reply_cb, nullptr, static_cast<int>(argv.size()), ptrs.data(),
+	                                       lens.data()),
+	                 std::move(done));
+}
+
+bool RedisLink::submitted(int status, Reply done)
+{
+	if (status != REDIS_OK) {
 		errors_++;
 		refused_.push_back(std::move(done));
 		fail_refused_.schedule();
@@ -166,11 +172,21 @@ bool RedisLink::command(const std::vector<std::string>& argv, Reply done)
 	return true;
 }
 
+void format_hgetall(std::string& out, std::string_view prefix, std::string_view key)
+{
+	out.assign("*2\r\n$7\r\nHGETALL\r\n$");
+	out.append(std::to_string(prefix.size() + key.size())).append("\r\n");
+	out.append(prefix).append(key).append("\r\n");
+}
+
+// The hot path of every lookup: formatted here, so hiredis only copies it.
 bool RedisLink::hgetall(std::string_view key, Reply done)
 {
 	if (!up_ || !ctx_)
 		return false;
-	return command({"HGETALL", kPrefix + std::string(key)}, std::move(done));
+	format_hgetall(scratch_, kPrefix, key);
+	return submitted(redisAsyncFormattedCommand(ctx_.get(), reply_cb, nullptr, scratch_.data(), scratch_.size()),
+	                 std::move(done));
 }
 
 bool RedisLink::eval(redis_scripts::Script script, const std::vector<std::string>& args, Reply done)

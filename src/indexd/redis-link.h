@@ -41,6 +41,10 @@ struct RedisTarget {
 // "redis://HOST[:PORT][/DB]"; nullopt-like false with `error` when malformed.
 bool parse_redis_url(std::string_view url, RedisTarget& out, std::string& error);
 
+// The RESP of HGETALL `prefix``key` into `out` (replaced): the bytes
+// hiredis's own formatting makes, without its allocations per command.
+void format_hgetall(std::string& out, std::string_view prefix, std::string_view key);
+
 class RedisLink {
 public:
 	// reply == nullptr: the command did not run (Redis away).
@@ -74,6 +78,8 @@ private:
 	void on_reply(redisReply* r);
 	void load_scripts();
 	bool command(const std::vector<std::string>& argv, Reply done);
+	// The bookkeeping after hiredis took (REDIS_OK) or refused a command.
+	bool submitted(int status, Reply done);
 	void went_down(const std::string& why);
 
 	event_base* base_;
@@ -87,6 +93,7 @@ private:
 	std::uint64_t connects_ = 0;
 	std::vector<std::string> shas_;
 	std::deque<Reply> waiting_;
+	std::string scratch_; // a formatted command, reused
 	std::deque<Reply> refused_; // hiredis would not queue them: a null reply from the loop
 	p2p::EventPtr retry_ev_;
 	p2p::Deferred fail_refused_;

@@ -47,3 +47,21 @@ TEST_CASE("a holding's Redis member and record decode back to it", "[indexd-redi
 	CHECK_FALSE(parse_holding(member.substr(1), rec, out));
 	CHECK_FALSE(parse_holding(member, rec.substr(0, 39), out));
 }
+
+TEST_CASE("HGETALL is formatted as hiredis formats it", "[indexd-redis]")
+{
+	for (std::string key : std::vector<std::string>{"n:a", "n:movies/a b.mkv", "n:" + std::string(300, 'x'),
+	                                              std::string("n:\0\r\n", 5)}) {
+		std::string full = "{p2p}:" + key;
+		const char* argv[] = {"HGETALL", full.data()};
+		const size_t lens[] = {7, full.size()};
+		char* cmd = nullptr;
+		int len = redisFormatCommandArgv(&cmd, 2, argv, lens);
+		REQUIRE(len > 0);
+		std::string want(cmd, static_cast<std::size_t>(len));
+		redisFreeCommand(cmd);
+		std::string got = "left over";
+		format_hgetall(got, "{p2p}:", key);
+		CHECK(got == want);
+	}
+}
