@@ -126,7 +126,8 @@ $(BUILD)/tools/%: tools/%.cc $(LIBP2P)
 # What each test binary is linked from, in a file rewritten only when it
 # changes: another PROGS relinks them with only that program's tests.
 UNIT_LINK  := $(CATCH_MAIN) $(UNIT_OBJ) $(PROG_LIBS) $(LIBSERVE) $(LIBP2P)
-INTEG_LINK := $(CATCH_MAIN) $(INTEG_OBJ) $(LIBSERVE) $(LIBP2P)
+# indexd's store runs in-process against a real redis-server in one test.
+INTEG_LINK := $(CATCH_MAIN) $(INTEG_OBJ) $(filter %/libindexd.a,$(PROG_LIBS)) $(LIBSERVE) $(LIBP2P)
 $(BUILD)/unit-tests.inputs $(BUILD)/integration-tests.inputs: FORCE
 	@mkdir -p $(@D)
 	@echo '$(if $(findstring unit,$(@F)),$(UNIT_LINK),$(INTEG_LINK))' | cmp -s - $@ || \

@@ -34,6 +34,10 @@ struct StoreStats {
 	std::uint64_t names = 0;         // distinct names
 };
 
+// One peer may not register more files than this, in either store (memory
+// is the limit: about 230 bytes per registration in indexd, or in Redis).
+inline constexpr std::size_t kMaxFilesPerPeer = 4u << 20;
+
 class AsyncStore;
 
 class IndexStore {

@@ -13,10 +13,6 @@
 
 namespace indexd {
 
-// One peer may not register more files than this (memory is the limit:
-// about 230 bytes per registration).
-inline constexpr std::size_t kMaxFilesPerPeer = 4u << 20;
-
 class PeerTable final : public IndexStore {
 public:
 	explicit PeerTable(std::size_t max_files_per_peer = kMaxFilesPerPeer) : max_files_(max_files_per_peer) {}

@@ -179,6 +179,13 @@ void format_hgetall(std::string& out, std::string_view prefix, std::string_view 
 	out.append(prefix).append(key).append("\r\n");
 }
 
+bool RedisLink::ping(Reply done)
+{
+	if (!up_ || !ctx_)
+		return false;
+	return command({"PING"}, std::move(done));
+}
+
 // The hot path of every lookup: formatted here, so hiredis only copies it.
 bool RedisLink::hgetall(std::string_view key, Reply done)
 {

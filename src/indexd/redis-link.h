@@ -66,6 +66,8 @@ public:
 	bool eval(redis_scripts::Script script, const std::vector<std::string>& args, Reply done);
 	// HGETALL of the prefix + `key`, a plain command; false as for eval.
 	bool hgetall(std::string_view key, Reply done);
+	// A PING: `done` runs after every reply to what was sent before it.
+	bool ping(Reply done);
 
 private:
 	static void connect_cb(const redisAsyncContext* c, int status);

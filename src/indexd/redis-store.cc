@@ -69,8 +69,10 @@ bool parse_holding(std::string_view member, std::string_view record, p2p::PeerHo
 	return true;
 }
 
-RedisStore::RedisStore(event_base* base, RedisTarget target, double ttl, std::size_t max_waiting)
-	: link_(base, std::move(target), [this] { write_again(); }), ttl_(ttl), max_waiting_(max_waiting)
+RedisStore::RedisStore(event_base* base, RedisTarget target, double ttl, std::size_t max_waiting,
+                       std::size_t max_files)
+	: link_(base, std::move(target), [this] { write_again(); }), ttl_(ttl), max_waiting_(max_waiting),
+	  max_files_(max_files)
 {
 	p2p::Nonce n = p2p::make_nonce();
 	static const char* hex = "0123456789abcdef";
@@ -134,6 +136,17 @@ PeerId RedisStore::add(const PeerKey& key, const std::string& public_key, std::s
 	p.heard = p.refreshed = now;
 	for (auto& f : files)
 		p.files[f.name] = redis_record(f.size, f.hash, p2p::kCompleteHolding);
+	if (p.files.size() > max_files_) {
+		// Nothing kept, nothing written; the answer comes in its turn
+		// behind what Redis is doing, as any other would.
+		auto busy = [this, id, done = std::move(done)](const redisReply*) {
+			drop_local(id);
+			done(id, p2p::ErrorCode::Busy, std::nullopt);
+		};
+		if (!link_.ping(busy))
+			busy(nullptr);
+		return id;
+	}
 	bool sent = link_.eval(redis_scripts::Register, register_args(p),
 	                       [this, id, done = std::move(done)](const redisReply* r) mutable { on_added(id, r, done); });
 	if (!sent)
@@ -210,12 +223,20 @@ void RedisStore::send_update(PeerId id, Records set, std::span<const std::string
 		return;
 	}
 	p.heard = p.refreshed = now;
-	std::vector<std::string> args{p.member, p.token, ttl_ms(), std::to_string(set.size())};
-	for (auto& [name, rec] : set) {
+	std::vector<std::string> args{p.member, p.token, ttl_ms(), ""};
+	// As in memory: what comes before the per-peer limit is kept, then Busy.
+	std::size_t n = 0;
+	for (; n < set.size(); n++) {
+		auto& [name, rec] = set[n];
+		if (p.files.size() >= max_files_ && !p.files.contains(name))
+			break;
 		args.push_back(name);
 		args.push_back(rec);
 		p.files[name] = std::move(rec);
 	}
+	args[3] = std::to_string(n);
+	if (n < set.size())
+		done = [done = std::move(done)](p2p::ErrorCode e) { done(e == p2p::ErrorCode::None ? p2p::ErrorCode::Busy : e); };
 	for (auto& name : removed) {
 		args.push_back(name);
 		p.files.erase(name);

@@ -20,7 +20,9 @@ namespace indexd {
 class RedisStore final : public IndexStore, public AsyncStore {
 public:
 	// `ttl`: seconds a peer lives in Redis after it was last heard from.
-	RedisStore(event_base* base, RedisTarget target, double ttl, std::size_t max_waiting = 16384);
+	// `max_files`: per peer, as PeerTable's (Busy beyond it).
+	RedisStore(event_base* base, RedisTarget target, double ttl, std::size_t max_waiting = 16384,
+	           std::size_t max_files = kMaxFilesPerPeer);
 
 	void start() { link_.start(); }
 	AsyncStore* async() override { return this; }
@@ -80,6 +82,7 @@ private:
 	RedisLink link_;
 	double ttl_;
 	std::size_t max_waiting_;
+	std::size_t max_files_;
 	std::string instance_; // random: tells our tokens from other indexd's
 	std::uint64_t next_token_ = 1;
 	PeerSlots<Local> peers_;
