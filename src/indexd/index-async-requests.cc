@@ -54,15 +54,12 @@ void IndexSession::fill(Slot* slot, std::vector<std::byte> frame)
 		slots_.pop_front();
 		any = true;
 	}
-	if (any && !drain_due_) {
-		drain_due_ = true;
-		event_active(drain_ev_.get(), 0, 0);
-	}
+	if (any)
+		drain_.schedule();
 }
 
 void IndexSession::drain()
 {
-	drain_due_ = false;
 	if (closed_)
 		return;
 	flush();

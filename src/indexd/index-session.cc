@@ -49,14 +49,14 @@ IndexSession::IndexSession(IndexServer& server, event_base* base, evutil_socket_
 	  outq_(evbuffer_new()),
 	  read_ev_(event_new(base, fd, EV_READ | EV_PERSIST, read_cb, this)),
 	  write_ev_(event_new(base, fd, EV_WRITE | EV_PERSIST, write_cb, this)),
-	  drain_ev_(event_new(base, -1, 0, drain_cb, this)), mac_timer_(base, [this] { on_mac_timer(); })
+	  drain_(base, [this] { drain(); }), mac_timer_(base, [this] { on_mac_timer(); })
 {
 	if (secret)
 		auth_.emplace(*secret, false); // indexd never opens a connection
 	evutil_make_socket_nonblocking(fd);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (!outq_ || !read_ev_ || !write_ev_ || !drain_ev_ || event_add(read_ev_.get(), nullptr) != 0)
+	if (!outq_ || !read_ev_ || !write_ev_ || event_add(read_ev_.get(), nullptr) != 0)
 		closed_ = true; // the server drops a session that failed to start
 }
 
@@ -64,14 +64,13 @@ IndexSession::~IndexSession()
 {
 	// Events first (event_free deletes them), then the socket they watch.
 	mac_timer_.stop();
-	drain_ev_.reset();
+	drain_.cancel();
 	write_ev_.reset();
 	read_ev_.reset();
 	evutil_closesocket(fd_);
 }
 
 void IndexSession::read_cb(evutil_socket_t, short, void* self) { static_cast<IndexSession*>(self)->on_readable(); }
-void IndexSession::drain_cb(evutil_socket_t, short, void* self) { static_cast<IndexSession*>(self)->drain(); }
 void IndexSession::write_cb(evutil_socket_t, short what, void* self)
 {
 	static_cast<IndexSession*>(self)->on_writable(what);

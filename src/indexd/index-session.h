@@ -15,6 +15,7 @@
 #include "p2p/frame-step.h"
 #include "p2p/identity.h"
 #include "p2p/mac-timer.h"
+#include "p2p/reaper.h"
 
 #include <cstdint>
 #include <deque>
@@ -113,7 +114,6 @@ private:
 	void slots_drained();
 	// The batch that fill() began, out at the end of the reactor's round.
 	void drain();
-	static void drain_cb(evutil_socket_t, short, void* self);
 	void stats_async();
 	Slot* open_slot();
 	void fill(Slot* slot, const p2p::Message& msg);
@@ -189,8 +189,7 @@ private:
 	// before closing fd_).
 	p2p::EventPtr read_ev_;
 	p2p::EventPtr write_ev_;
-	p2p::EventPtr drain_ev_; // made active by fill(): runs drain()
-	bool drain_due_ = false;
+	p2p::Deferred drain_; // scheduled by fill(): runs drain()
 	p2p::MacTimer mac_timer_;
 };
 
