@@ -107,6 +107,9 @@ void RegistrationLink::on_message(Message& msg)
 		on_ok(*ok);
 	} else if (auto* err = std::get_if<Error>(&msg)) {
 		on_error(*err);
+	} else if (stopping_) {
+		// Nothing may follow the Unregister: a late CHALLENGE or STATS
+		// reply would send a REGISTER, or the updates held for features.
 	} else if (auto* ch = std::get_if<Challenge>(&msg)) {
 		on_challenge(*ch);
 	} else if (auto* stats = std::get_if<StatsReply>(&msg)) {
