@@ -92,6 +92,32 @@ private:
 	std::vector<std::string> changed_;
 };
 
+// A download in progress on disk: part.bin (kSize bytes made from `seed`)
+// in a temp folder and its PartialSource with `verified` marked, with the
+// counters a server of it shares.
+struct PartialFile {
+	explicit PartialFile(std::uint32_t seed, std::initializer_list<std::uint32_t> verified = {})
+		: source(written(tmp, seed), counters)
+	{
+		for (std::uint32_t c : verified)
+			source.verified_.at(c) = true;
+	}
+	fs::path path() const { return tmp / "part.bin"; }
+	void verify_all() { source.verified_.assign(source.verified_.size(), true); }
+
+	TempDir tmp;
+	serve::Counters counters;
+	PartialSource source;
+
+private:
+	static fs::path written(const TempDir& tmp, std::uint32_t seed)
+	{
+		REQUIRE(p2p::hash_init());
+		write_file(tmp / "part.bin", kSize, seed);
+		return tmp / "part.bin";
+	}
+};
+
 // A ChunkServer on its own event loop in a thread, on a free port.
 class ServerThread {
 public:

@@ -10,18 +10,12 @@ using namespace serve_test;
 
 TEST_CASE("serve library: a partial source serves its verified chunks and nothing else", "[serve][partial]")
 {
-	REQUIRE(p2p::hash_init());
-	TempDir tmp;
-	write_file(tmp / "part.bin", kSize, 11);
-	std::string bytes = read_all(tmp / "part.bin");
-	serve::Counters counters;
-	PartialSource source(tmp / "part.bin", counters);
-	for (std::uint32_t c : {0u, 2u, 3u, 8u})
-		source.verified_[c] = true;
-	ServerThread server(source, counters);
+	PartialFile part(11, {0, 2, 3, 8});
+	std::string bytes = read_all(part.path());
+	ServerThread server(part.source, part.counters);
 	Client c;
 	REQUIRE(c.connect(server.port()));
-	const p2p::Hash h = source.content_;
+	const p2p::Hash h = part.source.content_;
 
 	// The manifest is whole: a partial holder knows every hash.
 	auto m = ask<p2p::Manifest>(c, p2p::ManifestRequest{"part.bin", 0});
@@ -30,7 +24,7 @@ TEST_CASE("serve library: a partial source serves its verified chunks and nothin
 	CHECK(m->chunk_size == kChunk);
 	CHECK(m->chunk_count == 9);
 	CHECK(m->content_hash == h);
-	CHECK(m->chunk_hashes == source.hashes_);
+	CHECK(m->chunk_hashes == part.source.hashes_);
 
 	auto one = chunk(c, {1, "part.bin", h, 0, kChunk});
 	REQUIRE(one.data);
@@ -84,35 +78,31 @@ TEST_CASE("serve library: a partial source serves its verified chunks and nothin
 	CHECK(stats["errors_changed"] == 1);
 	CHECK(stats["chunk_requests"] == 10);
 	CHECK(stats["manifest_requests"] == 2);
-	CHECK(source.changed_names().empty());
+	CHECK(part.source.changed_names().empty());
 }
 
 TEST_CASE("serve library: open failures follow the ServeSource contract", "[serve][partial]")
 {
-	REQUIRE(p2p::hash_init());
-	TempDir tmp;
-	write_file(tmp / "part.bin", kSize, 12);
-	serve::Counters counters;
-	PartialSource source(tmp / "part.bin", counters);
-	source.verified_.assign(source.verified_.size(), true);
-	ServerThread server(source, counters);
+	PartialFile part(12);
+	part.verify_all();
+	ServerThread server(part.source, part.counters);
 	Client c;
 	REQUIRE(c.connect(server.port()));
-	const p2p::Hash h = source.content_;
+	const p2p::Hash h = part.source.content_;
 
-	source.fail_open = EMFILE; // out of descriptors: Busy, the file is not suspected
+	part.source.fail_open = EMFILE; // out of descriptors: Busy, the file is not suspected
 	auto busy = chunk(c, {1, "part.bin", h, 0, 10});
 	REQUIRE(busy.error);
 	CHECK(busy.error->code == p2p::ErrorCode::Busy);
 	CHECK(busy.error->ref == 1);
-	CHECK(source.changed_names().empty());
+	CHECK(part.source.changed_names().empty());
 
-	source.fail_open = ESTALE; // not the bytes described: Changed, and looked at again
+	part.source.fail_open = ESTALE; // not the bytes described: Changed, and looked at again
 	auto stale = chunk(c, {2, "part.bin", h, 0, 10});
 	REQUIRE(stale.error);
 	CHECK(stale.error->code == p2p::ErrorCode::Changed);
 	CHECK(stale.error->text.find("changed since") != std::string::npos);
-	CHECK(source.changed_names() == std::vector<std::string>{"part.bin"});
+	CHECK(part.source.changed_names() == std::vector<std::string>{"part.bin"});
 
 	auto fine = chunk(c, {3, "part.bin", h, 0, 10});
 	REQUIRE(fine.data);
@@ -124,27 +114,23 @@ TEST_CASE("serve library: open failures follow the ServeSource contract", "[serv
 
 TEST_CASE("serve library: freed mid-transfer under a rate limit, it frees cleanly", "[serve][rate][signals]")
 {
-	REQUIRE(p2p::hash_init());
-	TempDir tmp;
-	write_file(tmp / "part.bin", kSize, 13);
-	serve::Counters counters;
-	PartialSource source(tmp / "part.bin", counters);
-	source.verified_.assign(source.verified_.size(), true);
+	PartialFile part(13);
+	part.verify_all();
 	serve::ChunkServerLimits limits;
 	limits.rate_limit = 64 * 1024; // the whole file takes 8 s
-	ServerThread server(source, counters, limits);
+	ServerThread server(part.source, part.counters, limits);
 	std::vector<std::unique_ptr<Client>> clients;
 	for (int i = 0; i < 3; i++) {
 		clients.push_back(std::make_unique<Client>());
 		REQUIRE(clients.back()->connect(server.port()));
 		REQUIRE(clients.back()->send(
-			p2p::ChunkRequest{1, "part.bin", source.content_, 0, static_cast<std::uint32_t>(kSize)}));
+			p2p::ChunkRequest{1, "part.bin", part.source.content_, 0, static_cast<std::uint32_t>(kSize)}));
 		auto head = clients.back()->recv();
 		REQUIRE(head);
 		REQUIRE(std::holds_alternative<p2p::ChunkData>(*head));
 	}
 	// Before the fix, libevent aborted here (the group freed with members).
 	server.stop();
-	CHECK(counters.connections == 4); // wait_for_port's probe, then the three
+	CHECK(part.counters.connections == 4); // wait_for_port's probe, then the three
 	CHECK(clients.front()->closed_by_peer());
 }
