@@ -172,11 +172,16 @@ bool RedisLink::submitted(int status, Reply done)
 	return true;
 }
 
-void format_hgetall(std::string& out, std::string_view prefix, std::string_view key)
+void format_hgetall(std::string& out, std::initializer_list<std::string_view> parts)
 {
+	std::size_t size = 0;
+	for (std::string_view part : parts)
+		size += part.size();
 	out.assign("*2\r\n$7\r\nHGETALL\r\n$");
-	out.append(std::to_string(prefix.size() + key.size())).append("\r\n");
-	out.append(prefix).append(key).append("\r\n");
+	out.append(std::to_string(size)).append("\r\n");
+	for (std::string_view part : parts)
+		out.append(part);
+	out.append("\r\n");
 }
 
 bool RedisLink::ping(Reply done)
@@ -187,11 +192,11 @@ bool RedisLink::ping(Reply done)
 }
 
 // The hot path of every lookup: formatted here, so hiredis only copies it.
-bool RedisLink::hgetall(std::string_view key, Reply done)
+bool RedisLink::hgetall(std::string_view kind, std::string_view name, Reply done)
 {
 	if (!up_ || !ctx_)
 		return false;
-	format_hgetall(scratch_, kPrefix, key);
+	format_hgetall(scratch_, {kPrefix, kind, name});
 	return submitted(redisAsyncFormattedCommand(ctx_.get(), reply_cb, nullptr, scratch_.data(), scratch_.size()),
 	                 std::move(done));
 }

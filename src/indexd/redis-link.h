@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,9 +42,10 @@ struct RedisTarget {
 // "redis://HOST[:PORT][/DB]"; nullopt-like false with `error` when malformed.
 bool parse_redis_url(std::string_view url, RedisTarget& out, std::string& error);
 
-// The RESP of HGETALL `prefix``key` into `out` (replaced): the bytes
-// hiredis's own formatting makes, without its allocations per command.
-void format_hgetall(std::string& out, std::string_view prefix, std::string_view key);
+// The RESP of HGETALL of the key `parts` make together into `out`
+// (replaced): the bytes hiredis's own formatting makes, without its
+// allocations per command.
+void format_hgetall(std::string& out, std::initializer_list<std::string_view> parts);
 
 class RedisLink {
 public:
@@ -64,8 +66,9 @@ public:
 	// Runs `script` with KEYS[1] = the prefix and `args`; false (and `done`
 	// not called) when the link is down. `done` never runs from inside.
 	bool eval(redis_scripts::Script script, const std::vector<std::string>& args, Reply done);
-	// HGETALL of the prefix + `key`, a plain command; false as for eval.
-	bool hgetall(std::string_view key, Reply done);
+	// HGETALL of the prefix + `kind` + `name`, a plain command; false as
+	// for eval.
+	bool hgetall(std::string_view kind, std::string_view name, Reply done);
 	// A PING: `done` runs after every reply to what was sent before it.
 	bool ping(Reply done);
 

@@ -253,7 +253,13 @@ void RedisStore::send_update(PeerId id, Records set, std::span<const std::string
 // its TTL ran out.
 void RedisStore::lookup(std::string_view name, std::size_t max, bool partial, Holders done)
 {
-	bool sent = link_.hgetall("n:" + std::string(name), [done, max, partial](const redisReply* r) {
+	if (!link_.up()) {
+		std::vector<p2p::PeerHolding> none;
+		done(p2p::ErrorCode::Unavailable, none);
+		return;
+	}
+	// `done` moves in: a copy would allocate its target again, per lookup.
+	link_.hgetall("n:", name, [done = std::move(done), max, partial](const redisReply* r) {
 		std::vector<p2p::PeerHolding> out;
 		if (!is_array(r)) {
 			done(p2p::ErrorCode::Unavailable, out);
@@ -266,10 +272,6 @@ void RedisStore::lookup(std::string_view name, std::size_t max, bool partial, Ho
 		}
 		done(p2p::ErrorCode::None, out);
 	});
-	if (!sent) {
-		std::vector<p2p::PeerHolding> none;
-		done(p2p::ErrorCode::Unavailable, none);
-	}
 }
 
 // The script's triples into one page that fits `max_bytes`.

@@ -50,9 +50,9 @@ TEST_CASE("a holding's Redis member and record decode back to it", "[indexd-redi
 
 TEST_CASE("HGETALL is formatted as hiredis formats it", "[indexd-redis]")
 {
-	for (std::string key : std::vector<std::string>{"n:a", "n:movies/a b.mkv", "n:" + std::string(300, 'x'),
-	                                              std::string("n:\0\r\n", 5)}) {
-		std::string full = "{p2p}:" + key;
+	for (std::string name : std::vector<std::string>{"a", "movies/a b.mkv", std::string(300, 'x'),
+	                                               std::string("\0\r\n", 3)}) {
+		std::string full = "{p2p}:n:" + name;
 		const char* argv[] = {"HGETALL", full.data()};
 		const size_t lens[] = {7, full.size()};
 		char* cmd = nullptr;
@@ -61,7 +61,7 @@ TEST_CASE("HGETALL is formatted as hiredis formats it", "[indexd-redis]")
 		std::string want(cmd, static_cast<std::size_t>(len));
 		redisFreeCommand(cmd);
 		std::string got = "left over";
-		format_hgetall(got, "{p2p}:", key);
+		format_hgetall(got, {"{p2p}:", "n:", name});
 		CHECK(got == want);
 	}
 }
