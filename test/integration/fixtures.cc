@@ -1,6 +1,7 @@
 #include "fixtures.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <iostream>
 
 #include <arpa/inet.h>
@@ -47,20 +48,37 @@ void raise_fd_limit(unsigned long want)
 	::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-std::uint16_t free_port()
+// Below the kernel's ephemeral range: a port picked there can be taken by
+// any outgoing connection (another test shard's clients make thousands)
+// between our check and the server's bind. Random, so shards running at
+// once rarely try the same one.
+static bool can_bind(std::uint16_t port)
 {
-	int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+	int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sockaddr_in sa{};
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof sa;
-	if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-	    ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+	sa.sin_port = htons(port);
+	bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+	if (fd >= 0)
 		::close(fd);
-		throw std::runtime_error("free_port: bind failed");
+	return ok;
+}
+
+std::uint16_t free_port()
+{
+	unsigned low = 32768;
+	std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+	range >> low;
+	low = std::clamp(low, 2048u, 65535u);
+	static std::mt19937 pick(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+	std::uniform_int_distribution<unsigned> below(1024, low - 1);
+	for (int i = 0; i < 1000; i++) {
+		auto port = static_cast<std::uint16_t>(below(pick));
+		if (can_bind(port))
+			return port;
 	}
-	::close(fd);
-	return ntohs(sa.sin_port);
+	throw std::runtime_error("free_port: no port below the ephemeral range binds");
 }
 
 static int connect_to(std::uint16_t port, bool v6)

@@ -31,7 +31,8 @@ void raise_fd_limit(unsigned long want = 4096);
 // failure. The caller returns.
 void skip(const std::string& why);
 
-// A port that was free a moment ago (bound to 0, read back, closed).
+// A port that was free a moment ago: a random one below the ephemeral
+// range that binds (see fixtures.cc for why not one the kernel picks).
 std::uint16_t free_port();
 // Polls until something accepts on 127.0.0.1:port (or ::1 when v6).
 bool wait_for_port(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10),

@@ -38,7 +38,9 @@ struct Indexd {
 	                const std::string& redis_url = "")
 		: store(redis_url.empty() && redis ? redis->url() : redis_url), proc(args(ttl, std::move(extra)))
 	{
-		REQUIRE(wait_for_port(port));
+		bool listening = wait_for_port(port);
+		INFO("indexd's stderr:\n" << proc.stderr_text());
+		REQUIRE(listening);
 		if (!store.empty())
 			REQUIRE(wait_store());
 	}
