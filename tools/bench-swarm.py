@@ -11,6 +11,9 @@ max/bound, and the seed's upload over F twice: the payload that p2pget's
 and the wire bytes through the seed's upload shaper. p2pget runs with
 default flags and, when it has the flag, with --no-serve (no swarming).
 The wire figure counts Ethernet frames (headers add ~4.6% at MTU 1500).
+How busy the links were from T0 to the last copy, downloads and uploads
+as shares of R, is printed per run (tools/bench-swarm-links.py), and the
+samples, Mbit/s per host every 0.5 s, go to links.txt in the kept logs.
 Every copy is compared with the source (exit 1 when one differs or a
 download fails; that run's logs stay in /tmp/bench-swarm-logs-PID/).
 Root only: otherwise it says why it skips, exit 0.
@@ -49,6 +52,7 @@ def load(name):
 
 
 net = load("bench-swarm-net")
+links = load("bench-swarm-links")
 
 
 def say(*a):
@@ -271,7 +275,7 @@ def barrier_and_wait(procs, rundir, n, limit):
     wait_for(all_done, limit + 10, 0.05)
     for p in procs:
         net.Lab.stop(p, grace=10.0)
-    return dirs
+    return dirs, t0
 
 
 def seed_payload(jpath, seed_ip):
@@ -326,16 +330,23 @@ def run_once(lab, a, n, work, tag, extra, digest):
     try:
         procs, limit = start_downloaders(lab, a, n, rundir, index, extra)
         before = counters(lab, n)
-        dirs = barrier_and_wait(procs, rundir, n, limit)
+        sampler = links.LinkSampler(lab, ["d%d" % i for i in range(1, n + 1)]).start()
+        try:
+            dirs, t0 = barrier_and_wait(procs, rundir, n, limit)
+        finally:
+            sampler.stop()
         after = counters(lab, n)
     finally:
         for p in daemons:
             net.Lab.stop(p)
     hosts = [host_result(d, digest, lab.ip["seed"]) for d in dirs]
+    times = [h["seconds"] for h in hosts if h.get("seconds") is not None]
+    use = sampler.use(t0, t0 + max(times)) if times else None
+    sampler.write(os.path.join(rundir, "links.txt"), t0)
     if not all(h["ok"] for h in hosts) or os.environ.get("KEEP_LOGS") == "1":
         keep_logs(work, rundir)
     shutil.rmtree(rundir, ignore_errors=True)
-    return hosts, {k: after[k] - before[k] for k in after}
+    return hosts, dict({k: after[k] - before[k] for k in after}, use=use)
 
 
 # ---- report -------------------------------------------------------------
@@ -365,6 +376,9 @@ def report(a, n, run, label, hosts, c, loads):
             h["identical"], h["json"]))
     for i in (i for i, h in enumerate(hosts, 1) if not h["identical"]):
         say("  d%d: its copy is missing or differs from the source" % i)
+    if c.get("use"):
+        say("  links from T0 to the last copy: downloads at %.0f%% of R, uploads at %.0f%% "
+            "(links.txt in kept logs)" % (100 * c["use"][0], 100 * c["use"][1]))
     if len(js) != n:
         say("  %d of %d p2pget printed no --json result: seed_json_xF n/a" % (n - len(js), n))
     else:
