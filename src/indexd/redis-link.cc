@@ -192,7 +192,7 @@ bool RedisLink::ping(Reply done)
 }
 
 // The hot path of every lookup: formatted here, so hiredis only copies it.
-bool RedisLink::hgetall(std::string_view kind, std::string_view name, Reply done)
+bool RedisLink::hgetall(std::string_view kind, std::string_view name, Reply& done)
 {
 	if (!up_ || !ctx_)
 		return false;

@@ -17,8 +17,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,8 +67,9 @@ public:
 	// not called) when the link is down. `done` never runs from inside.
 	bool eval(redis_scripts::Script script, const std::vector<std::string>& args, Reply done);
 	// HGETALL of the prefix + `kind` + `name`, a plain command; false as
-	// for eval.
-	bool hgetall(std::string_view kind, std::string_view name, Reply done);
+	// for eval, and then `done` is left with the caller (taken only when
+	// sent, so the hot path never copies it).
+	bool hgetall(std::string_view kind, std::string_view name, Reply& done);
 	// A PING: `done` runs after every reply to what was sent before it.
 	bool ping(Reply done);
 

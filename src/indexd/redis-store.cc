@@ -253,13 +253,8 @@ void RedisStore::send_update(PeerId id, Records set, std::span<const std::string
 // its TTL ran out.
 void RedisStore::lookup(std::string_view name, std::size_t max, bool partial, Holders done)
 {
-	if (!link_.up()) {
-		std::vector<p2p::PeerHolding> none;
-		done(p2p::ErrorCode::Unavailable, none);
-		return;
-	}
-	// `done` moves in: a copy would allocate its target again, per lookup.
-	link_.hgetall("n:", name, [done = std::move(done), max, partial](const redisReply* r) {
+	// `done` moves in, not copied: a copy would allocate its target again.
+	RedisLink::Reply reply = [done = std::move(done), max, partial](const redisReply* r) {
 		std::vector<p2p::PeerHolding> out;
 		if (!is_array(r)) {
 			done(p2p::ErrorCode::Unavailable, out);
@@ -271,7 +266,9 @@ void RedisStore::lookup(std::string_view name, std::size_t max, bool partial, Ho
 				out.push_back(h);
 		}
 		done(p2p::ErrorCode::None, out);
-	});
+	};
+	if (!link_.hgetall("n:", name, reply))
+		reply(nullptr); // Redis away: unavailable, at once
 }
 
 // The script's triples into one page that fits `max_bytes`.
