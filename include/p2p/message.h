@@ -232,6 +232,13 @@ struct Fetching {
 	bool operator==(const Fetching&) const = default;
 };
 
+// A CHUNK_REQUEST from a downloader sharing a seed with others: answered
+// as one, unless the server sent that chunk to another client moments ago;
+// then ERROR taken (ref = id), and the chunk is to be had from that client.
+struct ChunkRequestSpare : ChunkRequest {
+	bool operator==(const ChunkRequestSpare&) const = default;
+};
+
 namespace detail {
 // std::variant of the table's structs in table order: the trailing
 // ListEnd only absorbs the X-macro's last comma.

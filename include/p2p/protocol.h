@@ -43,6 +43,11 @@ inline constexpr std::uint32_t kCompleteHolding = 0xffffffff;
 // "Feature bits", assigns them.
 inline constexpr std::uint64_t kFeaturePartialHolders = 1u << 0; // an index: UPDATE_PARTIAL, LOOKUP_HOLDERS
 inline constexpr std::uint64_t kFeatureChunkMaps = 1u << 1;      // a chunk server: HAVE_REQUEST
+inline constexpr std::uint64_t kFeatureSpareRequests = 1u << 2;  // a chunk server: CHUNK_REQUEST_SPARE
+
+// How long a chunk server counts a chunk as just sent to one client: a
+// CHUNK_REQUEST_SPARE for it from another within this is answered "taken".
+inline constexpr double kSpareWindow = 5.0;
 
 inline constexpr std::uint16_t kIndexPort = 60000;
 inline constexpr std::uint16_t kPeerPortBase = 60000;
@@ -85,7 +90,10 @@ inline constexpr std::uint16_t kPeerPortBase = 60000;
 	X(HaveRequest, 0x24, "HAVE_REQUEST")                                         \
 	X(HaveMap, 0x25, "HAVE_MAP")                                                 \
 	X(Have, 0x26, "HAVE")                                                        \
-	X(Fetching, 0x27, "FETCHING")
+	X(Fetching, 0x27, "FETCHING")                                                \
+	/* client -> chunk server: a chunk unless sent elsewhere just now         \
+	   (kFeatureSpareRequests) */                                              \
+	X(ChunkRequestSpare, 0x28, "CHUNK_REQUEST_SPARE")
 
 enum class MsgType : std::uint8_t {
 #define P2P_MSG_ENUM(Name, id, wire) Name = id,
@@ -125,7 +133,8 @@ constexpr bool known_type(std::uint8_t type)
 	X(Shutdown, 15, "shutdown")          /* the sender is stopping */           \
 	X(BadAuth, 16, "bad-auth")           /* closed cluster: MAC missing/wrong */ \
 	X(BadSignature, 17, "bad-signature") /* IDENTIFY signature does not verify */ \
-	X(Unavailable, 18, "unavailable")    /* the index's store cannot be reached */
+	X(Unavailable, 18, "unavailable")    /* the index's store cannot be reached */ \
+	X(Taken, 19, "taken")                /* sent to another downloader just now */
 
 enum class ErrorCode : std::uint16_t {
 #define P2P_ERROR_ENUM(Name, code, text) Name = code,

@@ -153,6 +153,10 @@ void put_body(Writer& w, const ChunkRequest& m)
 	w.u64(m.offset);
 	w.u32(m.length);
 }
+void put_body(Writer& w, const ChunkRequestSpare& m)
+{
+	put_body(w, static_cast<const ChunkRequest&>(m));
+}
 void put_body(Writer& w, const ChunkData& m)
 {
 	w.u32(m.id);
@@ -359,6 +363,11 @@ void get_body(Reader& r, ChunkRequest& m)
 	m.content_hash = r.hash();
 	m.offset = r.u64();
 	m.length = r.u32();
+}
+
+void get_body(Reader& r, ChunkRequestSpare& m)
+{
+	get_body(r, static_cast<ChunkRequest&>(m));
 }
 
 void get_body(Reader& r, ChunkData& m)

@@ -86,7 +86,8 @@ void ChunkPlan::peer_has(PeerId peer, std::uint32_t chunk)
 		throw std::out_of_range("ChunkPlan::peer_has: no such chunk");
 	if (peer_live(peer) && !peers_[peer].complete)
 		learn(peers_[peer], chunk);
-	if (auto it = claims_.find(chunk); it != claims_.end() && it->second.peer == peer)
+	auto it = claims_.find(chunk);
+	if (it != claims_.end() && (it->second.peer == peer || it->second.peer == kSomeone))
 		unclaim(chunk);
 }
 
@@ -274,7 +275,9 @@ std::optional<ChunkPlan::Assignment> ChunkPlan::take(PeerId peer, double now, bo
 	if (auto chunk = spare ? pick_spare(p, now) : pick_queued(p, levels_.size())) {
 		dequeue(*chunk);
 		states_[*chunk] = State::InFlight;
-		return start_copy(*chunk, peer, now);
+		Assignment a = start_copy(*chunk, peer, now);
+		a.spare = spare;
+		return a;
 	}
 	if (!allow_duplicate || !endgame())
 		return std::nullopt;
@@ -293,7 +296,11 @@ std::optional<std::uint32_t> ChunkPlan::pick_spare(const Peer& p, double now)
 	if (!stripes_)
 		return pick_queued(p, 0);
 	bool stuck = idle_since_ && now - *idle_since_ >= kStripePatience;
-	auto chunk = stripes_->pick(levels_[0], stuck);
+	std::vector<std::uint64_t> busy; // downloaders fetching from the seed
+	for (auto& [chunk, c] : claims_)
+		if (c.peer != kSomeone)
+			busy.push_back(peers_[c.peer].key);
+	auto chunk = stripes_->pick(levels_[0], busy, stuck);
 	stripe_waiting_ = !chunk && !levels_[0].empty();
 	return chunk;
 }
@@ -442,6 +449,22 @@ void ChunkPlan::failed(PeerId peer, std::uint32_t chunk)
 	remove_copy(chunk, peer);
 	if (before > 0 && copies(chunk) == 0)
 		requeue(chunk);
+}
+
+void ChunkPlan::taken(PeerId peer, std::uint32_t chunk, double until)
+{
+	if (states_.at(chunk) != State::InFlight)
+		return;
+	std::size_t before = copies(chunk);
+	remove_copy(chunk, peer);
+	if (before == 0 || copies(chunk) > 0)
+		return;
+	enqueue(chunk, false);
+	auto [it, fresh] = claims_.try_emplace(chunk, Claim{kSomeone, until});
+	if (fresh)
+		shift(chunk, +1);
+	else
+		it->second.until = std::max(it->second.until, until);
 }
 
 std::vector<std::uint32_t> ChunkPlan::drop_peer(PeerId peer)

@@ -50,9 +50,12 @@ public:
 	// hashed there, so two peers never write one chunk's bytes at once; it
 	// holds one unit of the budget until it ends, however it ends.
 	enum class Mode : std::uint8_t { Write, Buffer };
+	// `spare`: asked of a seed that other downloaders share, so the seed may
+	// answer that it sent the chunk to one of them just now (taken()).
 	struct Assignment {
 		std::uint32_t chunk;
 		Mode mode;
+		bool spare = false;
 	};
 
 	// An endgame copy is only made of a request that has waited well beyond
@@ -130,6 +133,10 @@ public:
 	// The copy from `peer` failed (timeout, error): unless another copy is
 	// in flight the chunk goes back to the front of the queue.
 	void failed(PeerId peer, std::uint32_t chunk);
+	// The seed `peer` sent `chunk` to another downloader just now: this copy
+	// ends, not as a failure, and the chunk counts one holder more (someone
+	// unknown has it coming) until a holder says it has it or `until`.
+	void taken(PeerId peer, std::uint32_t chunk, double until);
 
 	// Stop using `peer` for this file (bad data, timeout, closed); every
 	// copy it had in flight fails, and the chunks it has count one holder
@@ -225,9 +232,10 @@ private:
 	std::size_t complete_downloaders_ = 0; // live, and now holding every chunk
 	bool spare_seeds_ = false;
 	struct Claim {
-		PeerId peer;
+		PeerId peer; // kSomeone: a downloader we were told of, not which
 		double until;
 	};
+	static constexpr PeerId kSomeone = static_cast<PeerId>(-1);
 	std::map<std::uint32_t, Claim> claims_; // chunk -> who claimed it
 	std::optional<ChunkStripes> stripes_;
 	std::optional<double> idle_since_; // nothing in flight since

@@ -64,7 +64,8 @@ void ChunkStripes::remove(std::uint64_t key)
 	}
 }
 
-std::optional<std::uint32_t> ChunkStripes::pick(const ChunkSet& open, bool stuck) const
+std::optional<std::uint32_t> ChunkStripes::pick(const ChunkSet& open, const std::vector<std::uint64_t>& busy,
+                                                bool stuck) const
 {
 	std::optional<std::uint32_t> mine;
 	std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> left; // owner -> its open chunks
@@ -81,18 +82,24 @@ std::optional<std::uint32_t> ChunkStripes::pick(const ChunkSet& open, bool stuck
 		auto r = open.first();
 		return r ? std::optional<std::uint32_t>(chunk_at_[*r]) : std::nullopt;
 	}
-	const std::vector<std::uint32_t>* victim = nullptr;
-	for (auto& [key, chunks] : left)
-		if (chunks.size() >= 2 && (!victim || chunks.size() > victim->size()))
-			victim = &chunks;
+	// An owner's chunks to go: those open, and the one it fetches if busy.
+	auto to_go = [&](auto& entry) {
+		bool fetching = std::find(busy.begin(), busy.end(), entry.first) != busy.end();
+		return entry.second.size() + (fetching ? 1 : 0);
+	};
+	const std::pair<const std::uint64_t, std::vector<std::uint32_t>>* victim = nullptr;
+	for (auto& entry : left)
+		if (to_go(entry) >= 2 && (!victim || to_go(entry) > to_go(*victim)))
+			victim = &entry;
 	if (!victim)
 		return std::nullopt;
-	// Its order, lowest score first; ours among its later half: the first
-	// of them in rank order, as they came.
-	std::vector<std::uint32_t> order = *victim;
+	// Its order, lowest score first, behind the one it fetches; ours among
+	// its later half: the first of them in rank order, as they came.
+	std::vector<std::uint32_t> order = victim->second;
 	std::sort(order.begin(), order.end(), [&](auto a, auto b) { return best_[a] < best_[b]; });
-	std::uint64_t cut = best_[order[order.size() / 2]];
-	for (std::uint32_t c : *victim)
+	std::size_t fetching = to_go(*victim) - order.size();
+	std::uint64_t cut = best_[order[to_go(*victim) / 2 - fetching]];
+	for (std::uint32_t c : victim->second)
 		if (best_[c] >= cut)
 			return c;
 	return std::nullopt;

@@ -37,11 +37,14 @@ public:
 	// has). Ours first, in the owner's order (by score, which every
 	// downloader can compute). Else a chunk of the owner with the most left,
 	// from the later half of its order, never its next one: that owner is
-	// busy with the seed, and we keep the seed busy meanwhile. `stuck` (we
-	// have waited long with nothing to do): any of them, first by rank, so
-	// that an owner that never fetches its last chunk (frozen, say) cannot
-	// stall us.
-	std::optional<std::uint32_t> pick(const ChunkSet& open, bool stuck = false) const;
+	// busy with the seed, and we keep the seed busy meanwhile. `busy`: the
+	// owners we know to be fetching from the seed now (the chunk they fetch
+	// counts as the next of their order, so what they have left open is all
+	// later). `stuck` (we have waited long with nothing to do): any of them,
+	// first by rank, so that an owner that never fetches its last chunk
+	// (frozen, say) cannot stall us.
+	std::optional<std::uint32_t> pick(const ChunkSet& open, const std::vector<std::uint64_t>& busy = {},
+	                                  bool stuck = false) const;
 
 private:
 	static std::uint64_t score(std::uint64_t key, std::uint32_t chunk);

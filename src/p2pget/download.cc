@@ -176,6 +176,15 @@ void Download::on_fetching(PeerFetch& p, std::uint32_t chunk)
 		plan_->claim(p.id(), chunk, engine_.now() + engine_.options().timeout);
 }
 
+void Download::on_chunk_taken(PeerFetch& p, std::uint32_t chunk)
+{
+	if (finished() || !plan_)
+		return;
+	log_debug("%s: chunk %u went from %s to another downloader", result_.name.c_str(), chunk, p.label().c_str());
+	engine_.count("chunks_taken");
+	plan_->taken(p.id(), chunk, engine_.now() + p2p::kSpareWindow);
+}
+
 void Download::start(const std::vector<p2p::PeerHolding>& holders)
 {
 	auto choice = p2pget::choose_version(holders);
@@ -476,7 +485,7 @@ void Download::pump()
 				engine_.count("endgame_requests");
 			}
 			p->request_chunk(result_.name, result_.hash, a->chunk, chunk_offset(a->chunk), chunk_length(a->chunk),
-			                 mode);
+			                 mode, a->spare);
 			log_debug("%s: chunk %u asked of %s (%s%s)", result_.name.c_str(), a->chunk, p->label().c_str(),
 			          plan_->peer_seed(p->id()) ? "seed" : "downloader", a->mode == ChunkPlan::Mode::Buffer ? ", copy" : "");
 			if (plan_->peer_seed(p->id()))

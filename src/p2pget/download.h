@@ -69,6 +69,8 @@ public:
 	int file_fd() const { return file_->fd(); }
 	void on_bytes(std::size_t n);
 	void on_chunk_written(PeerFetch& peer, std::uint32_t chunk);
+	// A seed answered a spare request: it sent `chunk` to another just now.
+	void on_chunk_taken(PeerFetch& peer, std::uint32_t chunk);
 	void on_chunk_buffered(PeerFetch& peer, std::uint32_t chunk, const std::vector<std::byte>& bytes);
 	void pump();
 

@@ -78,12 +78,10 @@ void PeerFetch::on_connected()
 {
 	connected_ = true;
 	evtimer_del(timer_.get());
-	if (partial_) {
-		// Its map first: the feature check, then the map itself.
-		ask(Kind::Stats, p2p::Stats{});
-		return;
-	}
-	owner_.on_peer_connected(*this);
+	ask(Kind::Stats, p2p::Stats{});
+	// A partial holder's map first: the feature check, then the map itself.
+	if (!partial_)
+		owner_.on_peer_connected(*this);
 }
 
 void PeerFetch::ask(Kind kind, const p2p::Message& msg)
@@ -109,6 +107,12 @@ bool PeerFetch::on_chunk_map_reply(Request& head, p2p::Message& msg)
 			if (key == "features")
 				features = value;
 		requests_.pop_front();
+		spare_requests_ = (features & p2p::kFeatureSpareRequests) != 0;
+		if (!partial_) {
+			arm_timer();
+			owner_.pump(); // its pipeline had this reply in it
+			return true;
+		}
 		if (!(features & p2p::kFeatureChunkMaps)) {
 			close("a partial holder that does not say which chunks it has");
 			return true;
@@ -168,7 +172,7 @@ void PeerFetch::request_manifest(const std::string& name, std::uint32_t first_ch
 }
 
 void PeerFetch::request_chunk(const std::string& name, const p2p::Hash& content, std::uint32_t chunk,
-                              std::uint64_t offset, std::uint32_t length, Mode mode)
+                              std::uint64_t offset, std::uint32_t length, Mode mode, bool spare)
 {
 	Request r;
 	r.id = next_id_++;
@@ -176,10 +180,15 @@ void PeerFetch::request_chunk(const std::string& name, const p2p::Hash& content,
 	r.offset = offset;
 	r.length = length;
 	r.mode = mode;
+	r.spare = spare && spare_requests_;
 	requests_.push_back(std::move(r));
 	if (requests_.size() == 1)
 		arm_timer();
-	conn_->send(p2p::ChunkRequest{requests_.back().id, name, content, offset, length});
+	p2p::ChunkRequest req{requests_.back().id, name, content, offset, length};
+	if (requests_.back().spare)
+		conn_->send(p2p::ChunkRequestSpare{req});
+	else
+		conn_->send(req);
 }
 
 void PeerFetch::discard(std::uint32_t chunk)
@@ -209,6 +218,8 @@ void PeerFetch::on_message(p2p::Message& msg)
 	}
 	Request& head = requests_.front();
 	if (auto* err = std::get_if<p2p::Error>(&msg)) {
+		if (on_taken(*err))
+			return;
 		// NotFound / Changed / BadRange: this peer cannot serve the file
 		// we want any more; the owner moves its chunks elsewhere.
 		close(std::string("peer error ") + p2p::error_code_name(err->code) + ": " + err->text);
@@ -249,6 +260,22 @@ void PeerFetch::on_message(p2p::Message& msg)
 	}
 	conn_->expect_raw(head.length);
 	set_low_water(std::min(head.length, kBodyLowWater));
+}
+
+// ERROR taken, the answer to the spare request at the head: the chunk
+// went to another downloader, and the connection carries on.
+bool PeerFetch::on_taken(const p2p::Error& err)
+{
+	Request& head = requests_.front();
+	if (err.code != p2p::ErrorCode::Taken || head.kind != Kind::Chunk || !head.spare || err.ref != head.id)
+		return false;
+	std::uint32_t chunk = head.chunk;
+	requests_.pop_front();
+	arm_timer();
+	owner_.on_chunk_taken(*this, chunk);
+	if (!closed())
+		owner_.pump();
+	return true;
 }
 
 void PeerFetch::on_raw(std::span<const std::byte> bytes)

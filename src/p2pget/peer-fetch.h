@@ -4,9 +4,10 @@
 // arrive. Every way it ends goes through PeerConn's one close path and is
 // reported to the owning Download, which decides what the failure means.
 //
-// A partial holder (another downloader) is first asked what it speaks
-// (STATS) and then which chunks it has (HAVE_REQUEST); its HAVE_MAP and the
-// HAVEs after it go to the Download, which only asks it for those chunks.
+// Every holder is first asked what it speaks (STATS); a complete one is
+// asked for chunks meanwhile. A partial holder (another downloader) is then
+// asked which chunks it has (HAVE_REQUEST); its HAVE_MAP and the HAVEs
+// after it go to the Download, which only asks it for those chunks.
 #pragma once
 
 #include "chunk-plan.h"
@@ -43,8 +44,10 @@ public:
 	PeerFetch& operator=(const PeerFetch&) = delete;
 
 	void request_manifest(const std::string& name, std::uint32_t first_chunk);
+	// `spare`: a seed shared with other downloaders may answer that it sent
+	// the chunk to one of them just now (when it speaks spare requests).
 	void request_chunk(const std::string& name, const p2p::Hash& content, std::uint32_t chunk, std::uint64_t offset,
-	                   std::uint32_t length, Mode mode);
+	                   std::uint32_t length, Mode mode, bool spare = false);
 	// A copy from elsewhere won: drop whatever of `chunk` is still coming.
 	void discard(std::uint32_t chunk);
 	void close(const std::string& reason);
@@ -82,6 +85,7 @@ private:
 		std::uint64_t offset = 0;
 		std::uint32_t length = 0;
 		Mode mode = Mode::Write;
+		bool spare = false; // sent as CHUNK_REQUEST_SPARE
 		bool header_seen = false;
 		std::uint32_t got = 0;
 		std::vector<std::byte> buf;
@@ -92,6 +96,7 @@ private:
 	void on_connected();
 	void on_message(p2p::Message& msg);
 	bool on_chunk_map_reply(Request& head, p2p::Message& msg);
+	bool on_taken(const p2p::Error& err);
 	void on_have(const p2p::Have& have, bool fetching = false);
 	void ask(Kind kind, const p2p::Message& msg);
 	void on_raw(std::span<const std::byte> bytes);
@@ -108,6 +113,7 @@ private:
 	p2p::SockAddr addr_;
 	bool partial_ = false;
 	bool map_ready_ = false; // HAVE_MAP received: HAVEs may follow
+	bool spare_requests_ = false; // its STATS_REPLY stated kFeatureSpareRequests
 	std::vector<bool> have_;
 	std::string label_;
 	double timeout_;

@@ -3,6 +3,7 @@
 // serves comes from a ServeSource; what it counts goes to serve::Counters.
 #pragma once
 
+#include "recent-sends.h"
 #include "serve-counters.h"
 #include "serve-source.h"
 #include "upload-limit.h"
@@ -56,6 +57,9 @@ public:
 	Counters& counters() { return counters_; }
 	const ChunkServerLimits& limits() const { return limits_; }
 	UploadLimit& upload_limit() { return upload_; }
+	RecentSends& recent_sends() { return recent_; }
+	// Seconds on a monotonic clock.
+	static double now();
 	void session_closed(ChunkSession* s, const std::string& reason);
 
 private:
@@ -73,6 +77,7 @@ private:
 	ServeSource& source_;
 	Counters& counters_;
 	ChunkServerLimits limits_;
+	RecentSends recent_;
 	std::uint64_t next_id_ = 1;
 	bool draining_ = false;
 	long last_refusal_log_ = -1; // second of the last "connection limit" line

@@ -22,7 +22,7 @@
 namespace serve {
 
 // The optional exchanges this server speaks (p2p-protocol.7, Feature bits).
-inline constexpr std::uint64_t kServeFeatures = p2p::kFeatureChunkMaps;
+inline constexpr std::uint64_t kServeFeatures = p2p::kFeatureChunkMaps | p2p::kFeatureSpareRequests;
 
 // Next request is answered only when the output has drained to this: a
 // few chunks in flight keep the socket busy, and memory stays bounded
@@ -60,7 +60,7 @@ ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_
 void ChunkSession::on_message(p2p::Message& msg)
 {
 	if (std::holds_alternative<p2p::ManifestRequest>(msg) || std::holds_alternative<p2p::ChunkRequest>(msg) ||
-	    std::holds_alternative<p2p::Ping>(msg) || std::holds_alternative<p2p::Stats>(msg) ||
+	    std::holds_alternative<p2p::ChunkRequestSpare>(msg) || std::holds_alternative<p2p::Ping>(msg) || std::holds_alternative<p2p::Stats>(msg) ||
 	    std::holds_alternative<p2p::HaveRequest>(msg)) {
 		queue_.push_back(std::move(msg));
 	} else {
@@ -89,6 +89,8 @@ void ChunkSession::pump()
 			serve(*m);
 		else if (auto* c = std::get_if<p2p::ChunkRequest>(&msg))
 			serve(*c);
+		else if (auto* sp = std::get_if<p2p::ChunkRequestSpare>(&msg))
+			serve(*sp);
 		else if (auto* p = std::get_if<p2p::Ping>(&msg))
 			conn_.send(p2p::Pong{p->token});
 		else if (std::holds_alternative<p2p::Stats>(msg))
@@ -171,6 +173,22 @@ void ChunkSession::serve(const p2p::ChunkRequest& req)
 		send_file(fd, req);
 }
 
+// A spare request is for a chunk, one chunk, that no other client was sent
+// just now; else it is answered like any other.
+void ChunkSession::serve(const p2p::ChunkRequestSpare& req)
+{
+	std::uint64_t chunk = req.offset / p2p::kChunkSize;
+	if (req.offset % p2p::kChunkSize == 0 && req.length <= p2p::kChunkSize && chunk <= UINT32_MAX &&
+	    server_.recent_sends().taken(req.name, static_cast<std::uint32_t>(chunk), id_, server_.now())) {
+		server_.counters().chunks_taken++;
+		log_debug("session %" PRIu64 ": chunk %" PRIu64 " of %s was sent elsewhere just now", id_, chunk,
+		          req.name.c_str());
+		conn_.send(p2p::Error{p2p::ErrorCode::Taken, req.id, "sent to another client just now"});
+		return;
+	}
+	serve(static_cast<const p2p::ChunkRequest&>(req));
+}
+
 int ChunkSession::open_for(const p2p::ChunkRequest& req)
 {
 	ServeSource& source = server_.source();
@@ -227,6 +245,9 @@ void ChunkSession::send_file(int fd, const p2p::ChunkRequest& req)
 	}
 	c.chunks_served++;
 	c.bytes_served += req.length;
+	if (req.offset % p2p::kChunkSize == 0 && req.offset / p2p::kChunkSize <= UINT32_MAX)
+		server_.recent_sends().sent(req.name, static_cast<std::uint32_t>(req.offset / p2p::kChunkSize), id_,
+		                            server_.now());
 }
 
 void ChunkSession::drain()

@@ -40,6 +40,7 @@ private:
 	void pump();
 	void serve(const p2p::ManifestRequest& req);
 	void serve(const p2p::ChunkRequest& req);
+	void serve(const p2p::ChunkRequestSpare& req);
 	void serve(const p2p::HaveRequest& req);
 	// The file's fd for `req`, or -1 once refused.
 	int open_for(const p2p::ChunkRequest& req);

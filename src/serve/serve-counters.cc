@@ -21,6 +21,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Counters::pairs() const
 		{"bad_macs", bad_macs},
 		{"frame_timeouts", frame_timeouts},
 		{"files_busy", files_busy},
+		{"chunks_taken", chunks_taken},
 	};
 }
 

@@ -26,6 +26,7 @@ struct Counters {
 	std::uint64_t bad_macs = 0;             // closed cluster: MAC missing or wrong
 	std::uint64_t frame_timeouts = 0;       // a frame not finished in time
 	std::uint64_t files_busy = 0;           // no descriptor left to open a file: Busy
+	std::uint64_t chunks_taken = 0;         // spare requests sent elsewhere just now: Taken
 
 	// Name and value of each counter, in a fixed order.
 	std::vector<std::pair<std::string, std::uint64_t>> pairs() const;

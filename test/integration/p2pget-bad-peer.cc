@@ -92,6 +92,8 @@ bool serve(int fd, const p2p::Message& msg, const std::map<std::string, Shared>&
 		auto* hr = std::get_if<p2p::HaveRequest>(&msg);
 		return !hr || claim_all(fd, *hr, files); // and then silence
 	}
+	if (std::holds_alternative<p2p::Stats>(msg)) // as a peer answers it: it speaks nothing optional
+		return send_msg(fd, p2p::StatsReply{{{"features", 0}}});
 	if (auto* mr = std::get_if<p2p::ManifestRequest>(&msg)) {
 		auto it = files.find(mr->name);
 		if (it == files.end())

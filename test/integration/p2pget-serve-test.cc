@@ -154,7 +154,7 @@ TEST_CASE("p2pget serves its verified chunks while it downloads, and nothing els
 	auto st = fixtures::ask<p2p::StatsReply>(raw, p2p::Stats{});
 	REQUIRE(st);
 	std::map<std::string, std::uint64_t> stats(st->counters.begin(), st->counters.end());
-	CHECK(stats["features"] == p2p::kFeatureChunkMaps);
+	CHECK(stats["features"] == (p2p::kFeatureChunkMaps | p2p::kFeatureSpareRequests));
 	// Before its manifest is in, or after: the map is of this version only.
 	std::optional<p2p::HaveMap> map;
 	REQUIRE(fixtures::eventually([&] { return (map = fixtures::ask<p2p::HaveMap>(raw, s.have_req())).has_value(); },

@@ -413,7 +413,7 @@ TEST_CASE("peerd answers STATS with its counters, refusals included", "[peerd][s
 	CHECK(m.count("files_busy") == 1);
 	// What the peer speaks, for clients to learn before anything optional.
 	REQUIRE(m.count("features") == 1);
-	CHECK(m["features"] == p2p::kFeatureChunkMaps);
+	CHECK(m["features"] == (p2p::kFeatureChunkMaps | p2p::kFeatureSpareRequests));
 	// A peer's map is always whole, and another version is refused.
 	auto map = ask<p2p::HaveMap>(c, p2p::HaveRequest{"f", 1000, file_content_hash(peer.dir / "f")});
 	REQUIRE(map);
@@ -482,4 +482,53 @@ TEST_CASE("peerd --metrics: GET /metrics in the Prometheus text format", "[peerd
 	http(mport, "\x01\x02 nonsense\r\n\r\n");
 	CHECK(scrape_metrics(mport).find("p2p_peer_chunk_requests_total 1\n") != std::string::npos);
 	CHECK(ask<p2p::Pong>(c, p2p::Ping{3}));
+}
+
+// A seed shared by several downloaders sends each chunk about once: a spare
+// request for a chunk another connection was just sent is answered
+// "taken" (p2p-protocol(7)), and only that request.
+TEST_CASE("peerd answers a spare request for a chunk just sent elsewhere with error 19, and only that",
+          "[peerd][serve][spare]")
+{
+	Peer peer;
+	write_file(peer.dir / "f", 5u << 20, 4);
+	peer.start(no_index());
+	REQUIRE(peer.ready());
+	Client a, b;
+	REQUIRE(a.connect(peer.port));
+	REQUIRE(b.connect(peer.port));
+	auto m = manifest(a, "f");
+	REQUIRE(m);
+	auto spare = [&](std::uint32_t id, std::uint32_t chunk) {
+		return p2p::ChunkRequestSpare{{id, "f", m->content_hash, std::uint64_t{chunk} * p2p::kChunkSize,
+		                               p2p::kChunkSize}};
+	};
+	REQUIRE(a.send(spare(1, 0)));
+	auto first = read_chunk_reply(a);
+	REQUIRE(first.data);
+	CHECK(first.bytes == file_bytes(peer.dir / "f", 0, p2p::kChunkSize));
+
+	REQUIRE(b.send(spare(7, 0)));   // sent to a just now
+	REQUIRE(b.send(spare(8, 1)));   // sent to nobody
+	REQUIRE(b.send(p2p::ChunkRequest{9, "f", m->content_hash, 0, p2p::kChunkSize})); // plain: always served
+	auto taken = read_chunk_reply(b);
+	REQUIRE(taken.error);
+	CHECK(taken.error->code == p2p::ErrorCode::Taken);
+	CHECK(taken.error->ref == 7);
+	auto other = read_chunk_reply(b);
+	REQUIRE(other.data);
+	CHECK(other.data->id == 8);
+	CHECK(other.bytes == file_bytes(peer.dir / "f", p2p::kChunkSize, p2p::kChunkSize));
+	auto plain = read_chunk_reply(b);
+	REQUIRE(plain.data);
+	CHECK(plain.bytes == first.bytes);
+
+	// Asked again on a connection it went to, it is sent again.
+	REQUIRE(b.send(spare(10, 1)));
+	auto again = read_chunk_reply(b);
+	REQUIRE(again.data);
+	CHECK(again.data->id == 10);
+	REQUIRE(peer.stop() == 0);
+	CHECK(logged_counter(peer.log(), "chunks_taken") == 1);
+	CHECK(logged_counter(peer.log(), "errors_protocol") == 0);
 }

@@ -35,7 +35,7 @@ TEST_CASE("serve library: HAVE_MAP has the verified chunks, then HAVE for each o
 
 	auto st = ask<p2p::StatsReply>(asked, p2p::Stats{});
 	REQUIRE(st);
-	CHECK(st->counters.front() == std::pair<std::string, std::uint64_t>{"features", p2p::kFeatureChunkMaps});
+	CHECK(st->counters.front() == std::pair<std::string, std::uint64_t>{"features", p2p::kFeatureChunkMaps | p2p::kFeatureSpareRequests});
 
 	auto map = ask<p2p::HaveMap>(asked, have_req(part.source));
 	REQUIRE(map);

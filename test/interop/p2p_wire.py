@@ -40,7 +40,7 @@ EMPTY_HASH = bytes.fromhex("0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab
 E_BAD_MAGIC, E_BAD_VERSION, E_UNKNOWN_TYPE, E_TOO_LARGE, E_MALFORMED = 1, 2, 3, 4, 5
 E_BAD_NAME, E_NOT_REGISTERED, E_ADDRESS_IN_USE, E_NOT_FOUND, E_CHANGED = 6, 7, 8, 9, 10
 E_BAD_RANGE, E_BUSY, E_TIMEOUT, E_INTERNAL, E_SHUTDOWN = 11, 12, 13, 14, 15
-E_BAD_AUTH, E_BAD_SIGNATURE = 16, 17
+E_BAD_AUTH, E_BAD_SIGNATURE, E_UNAVAILABLE, E_TAKEN = 16, 17, 18, 19
 ERROR_NAMES = {
     1: "bad-magic", 2: "bad-version", 3: "unknown-type", 4: "too-large", 5: "malformed",
     6: "bad-name", 7: "not-registered", 8: "address-in-use", 9: "not-found", 10: "changed",
@@ -510,6 +510,12 @@ class ChunkRequest:
         # A length above 16 MiB is NOT error 5 here: the page gives it error 11
         # with ref = id and the connection kept (see CHUNK_REQUEST).
         return ChunkRequest(r.u32(), r.name(), r.hash(), r.u64(), r.u32())
+
+
+class ChunkRequestSpare(ChunkRequest):
+    """Feature bit 2: laid out as CHUNK_REQUEST. Only sent, never decoded
+    here: the Python peer states no feature bits."""
+    TYPE = 0x28
 
 
 @dataclass

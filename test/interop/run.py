@@ -274,8 +274,9 @@ def index_and_peer_basics(cl):
     # The page's Feature bits: an index states bit 0 (partial holders).
     check(st.get("features") == 1, f"{cl.label}: index STATS states key features = 1 "
                                    f"(got {st.get('features')})")
-    # peerd states bit 1 (chunk maps); the Python peer speaks none.
-    for label, port, bits in (("real peerd", cl.rp, 2), ("Python peer", cl.pp, 0)):
+    # peerd states bits 1 and 2 (chunk maps, spare requests); the Python
+    # peer speaks none.
+    for label, port, bits in (("real peerd", cl.rp, 6), ("Python peer", cl.pp, 0)):
         pst = pc.ask_stats(("127.0.0.1", port), cl.key)
         check(pst.features() == bits, f"{cl.label}: {label} STATS features = {bits}")
         if pst.get("features") is None:
@@ -488,6 +489,33 @@ def peers_answer_alike(cl, files):
         check(py[label] == want, f"{cl.label}: Python peer, {label}: {py[label]}")
 
 
+def spare_requests(cl, files):
+    """The page's CHUNK_REQUEST_SPARE at the real peerd: chunk 0 sent on one
+    connection is ERROR 19 (taken), ref = id, on another within 5 s, which
+    stays open and is answered next; it is never taken on the connection it
+    went to, nor is a plain CHUNK_REQUEST."""
+    n = min(files["shared_size"], w.INDEX_CHUNK_SIZE)
+    h = files["shared_hash"]
+    a = w.Conn.connect("127.0.0.1", cl.rp, key=cl.key)
+    b = w.Conn.connect("127.0.0.1", cl.rp, key=cl.key)
+    try:
+        a.send(w.ChunkRequest(1, b"shared.bin", h, 0, n), w.ChunkRequestSpare(4, b"shared.bin", h, 0, n))
+        for i in (1, 4):
+            m = a.recv(10.0)
+            got = isinstance(m, w.ChunkData) and m.id == i and a.recv_raw(m.length) == files["shared_bytes"][:n]
+            check(got, f"{cl.label}: chunk 0, request {i}: CHUNK_DATA, right bytes")
+        b.send(w.ChunkRequestSpare(2, b"shared.bin", h, 0, n), w.ChunkRequest(3, b"shared.bin", h, 0, n))
+        m = b.recv(10.0)
+        check(isinstance(m, w.Error) and (m.code, m.ref) == (w.E_TAKEN, 2),
+              f"{cl.label}: spare request for a chunk just sent elsewhere: ERROR 19, ref 2 ({m})")
+        m = b.recv(10.0)
+        got = isinstance(m, w.ChunkData) and m.id == 3 and b.recv_raw(m.length) == files["shared_bytes"][:n]
+        check(got, f"{cl.label}: then the plain request on that connection: CHUNK_DATA, right bytes")
+    finally:
+        a.close()
+        b.close()
+
+
 def mac_refusals(cl):
     """Closed cluster: a frame with a wrong MAC, and one with none, get
     ERROR 16 (itself MAC'd) and the close, at both peers and the index."""
@@ -539,6 +567,7 @@ def scenario(world, label, closed):
         both_clients_pick_the_same_version(world, cl)
         files = probe_files(world, cl)
         peers_answer_alike(cl, files)
+        spare_requests(cl, files)
         if closed:
             mac_refusals(cl)
             stranger_refused(cl)

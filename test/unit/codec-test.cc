@@ -63,6 +63,8 @@ std::vector<Message> samples()
 		HaveMap{"eight", {true, true, true, true, true, true, true, true}},
 		Have{"big.iso", 2559},
 		Fetching{"big.iso", 7},
+		ChunkRequestSpare{{100, "big.iso", hash_of(7), 6ull << 20, kChunkSize}},
+		Error{ErrorCode::Taken, 100, "sent elsewhere just now"},
 	};
 }
 

@@ -135,6 +135,16 @@ TEST_CASE("stripes: a spare seed is asked for our stripe, then for the late half
 		plan.drop_peer(other);
 		CHECK(plan.next(seed, 1, false) == *left.begin());
 	}
+	SECTION("the other busy with the seed: its last one is taken too, not waited for")
+	{
+		plan.claim(other, asked.back(), 10); // it fetches another from the seed
+		CHECK(plan.next(seed, 1, false) == *left.begin());
+	}
+	SECTION("the other's claim run out: it may be idle again, so its last one is its own")
+	{
+		plan.claim(other, asked.back(), 10);
+		CHECK_FALSE(plan.next(seed, 11, false));
+	}
 	SECTION("the other never fetching it (frozen): ours once we have idled for the patience")
 	{
 		CHECK_FALSE(plan.next(seed, 50, false)); // busy: it waits however long
@@ -170,4 +180,79 @@ TEST_CASE("stripes: the owner takes its chunks in the order a thief takes them l
 	REQUIRE(stolen);
 	auto at = std::find(owner_order.begin(), owner_order.end(), *stolen) - owner_order.begin();
 	CHECK(static_cast<std::size_t>(at) >= owner_order.size() / 2);
+}
+
+TEST_CASE("stripes: an owner busy with the seed has only later chunks open", "[p2pget][stripes]")
+{
+	constexpr std::uint32_t n = 256;
+	ChunkStripes owner(identity_rank(n), key(4)), thief(identity_rank(n), key(3));
+	owner.add(key(3));
+	thief.add(key(4));
+	p2pget::ChunkSet rest(n);
+	for (std::uint32_t c = 0; c < n; c++)
+		if (owner.owns(c))
+			rest.insert(c);
+	std::vector<std::uint32_t> order;
+	while (auto c = owner.pick(rest)) {
+		order.push_back(*c);
+		rest.erase(*c);
+	}
+	REQUIRE(order.size() >= 4);
+	// It fetches its first; its second is all it has left open.
+	p2pget::ChunkSet open(n);
+	open.insert(order[1]);
+	CHECK_FALSE(thief.pick(open));                  // idle, it takes that one next
+	CHECK(thief.pick(open, {key(4)}) == order[1]);  // busy: ours to take
+	CHECK_FALSE(thief.pick(open, {key(9)}));        // another's business
+	// Three left open behind the one it fetches: the later two are fair game.
+	open.insert(order[2]);
+	open.insert(order[3]);
+	auto stolen = thief.pick(open, {key(4)});
+	REQUIRE(stolen);
+	CHECK(*stolen != order[1]);
+}
+
+TEST_CASE("stripes: a seed's \"taken\" waits for a HAVE, not counted as a retry", "[p2pget][chunk-plan][spare]")
+{
+	constexpr std::uint32_t n = 16;
+	ChunkPlan plan(n, 2, nullptr, 3);
+	plan.set_spare_seeds(true);
+	auto seed = plan.add_peer();
+	auto other = plan.add_peer(std::vector<bool>(n, false), key(4));
+	auto a = plan.assign(seed, 0, true);
+	REQUIRE(a);
+	CHECK(a->spare); // a shared seed is asked spare
+	plan.taken(seed, a->chunk, 5.0);
+	CHECK(plan.is_queued(a->chunk));
+	CHECK(plan.retries() == 0);
+	CHECK(plan.in_flight(seed) == 0);
+	CHECK(plan.availability(a->chunk) == 2); // the seed, and the one it went to
+	CHECK(plan.wake_at(1.0) == 5.0);
+	std::set<std::uint32_t> asked;
+	while (auto c = plan.next(seed, 1.0, false))
+		asked.insert(*c);
+	CHECK(asked.count(a->chunk) == 0);
+
+	SECTION("a HAVE from any downloader ends the wait: it is to be had there")
+	{
+		plan.peer_has(other, a->chunk);
+		CHECK(plan.availability(a->chunk) == 2);
+		CHECK(plan.claims() == 0);
+		CHECK(plan.next(other, 1.0) == a->chunk);
+	}
+	SECTION("no HAVE by then: the seed is asked again")
+	{
+		for (auto c : asked)
+			REQUIRE(plan.verified(seed, c));
+		CHECK(plan.next(seed, 5.0, false) == a->chunk);
+	}
+	SECTION("a seed nobody shares is not asked spare")
+	{
+		plan.drop_peer(other);
+		for (auto c : asked)
+			plan.failed(seed, c);
+		auto b = plan.assign(seed, 6.0, true);
+		REQUIRE(b);
+		CHECK_FALSE(b->spare);
+	}
 }

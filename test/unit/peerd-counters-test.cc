@@ -17,9 +17,9 @@ TEST_CASE("peerd counters: every name in its place, the server's first", "[peerd
 	CHECK(names == std::vector<std::string>{
 		               "connections", "connections_refused", "idle_closed", "manifest_requests", "chunk_requests",
 		               "chunks_served", "bytes_served", "errors_not_found", "errors_changed", "errors_bad_range",
-		               "errors_protocol", "bad_frames", "bad_macs", "frame_timeouts", "files_busy", "files_hashed",
-		               "files_from_cache", "bytes_hashed", "hash_failures", "rescans", "index_connects",
-		               "index_registers", "index_updates", "index_errors", "index_refused"});
+		               "errors_protocol", "bad_frames", "bad_macs", "frame_timeouts", "files_busy", "chunks_taken",
+		               "files_hashed", "files_from_cache", "bytes_hashed", "hash_failures", "rescans",
+		               "index_connects", "index_registers", "index_updates", "index_errors", "index_refused"});
 	CHECK(c.format().find("connections=3 ") == 0);
 	CHECK(c.format().find(" files_hashed=9 ") != std::string::npos);
 	CHECK(c.refusals() == 3);

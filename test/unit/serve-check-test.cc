@@ -169,7 +169,7 @@ TEST_CASE("serve: counters by name, in a fixed order", "[serve][counters]")
 	CHECK(names == std::vector<std::string>{"connections", "connections_refused", "idle_closed", "manifest_requests",
 	                                        "chunk_requests", "chunks_served", "bytes_served", "errors_not_found",
 	                                        "errors_changed", "errors_bad_range", "errors_protocol", "bad_frames",
-	                                        "bad_macs", "frame_timeouts", "files_busy"});
+	                                        "bad_macs", "frame_timeouts", "files_busy", "chunks_taken"});
 	CHECK(c.pairs()[6].second == 5);
 	auto refusals = c.refusal_pairs();
 	REQUIRE(refusals.size() == 6);
