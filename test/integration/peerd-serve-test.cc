@@ -4,6 +4,7 @@
 #include "peerd-harness.h"
 
 #include <map>
+#include <sstream>
 
 #include <csignal>
 #include <fcntl.h>
@@ -478,6 +479,17 @@ TEST_CASE("peerd --metrics: GET /metrics in the Prometheus text format", "[peerd
 	CHECK(page.find("# TYPE p2p_peer_chunks_served_total counter\np2p_peer_chunks_served_total 1\n") !=
 	      std::string::npos);
 	CHECK(page.find("p2p_peer_manifest_requests_total 1\n") != std::string::npos);
+	// Each family once: Prometheus refuses a page that has one twice.
+	std::map<std::string, int> families;
+	std::istringstream lines(page);
+	for (std::string line; std::getline(lines, line);)
+		if (line.rfind("# TYPE ", 0) == 0)
+			families[line.substr(7, line.find(' ', 7) - 7)]++;
+	CHECK(families.size() > 20);
+	for (auto& [name, n] : families) {
+		INFO(name);
+		CHECK(n == 1);
+	}
 	// Bad HTTP closes that connection only.
 	http(mport, "\x01\x02 nonsense\r\n\r\n");
 	CHECK(scrape_metrics(mport).find("p2p_peer_chunk_requests_total 1\n") != std::string::npos);
