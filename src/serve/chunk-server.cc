@@ -8,7 +8,6 @@
 #include "p2p/conn-limit.h"
 #include "p2p/log.h"
 
-#include <chrono>
 #include <cstring>
 #include <unistd.h>
 
@@ -124,11 +123,6 @@ void ChunkServer::announce_fetching(const std::string& name, std::uint32_t chunk
 		return;
 	for (auto& [key, s] : sessions_)
 		s->announce(name, *f, p2p::Fetching{name, chunk});
-}
-
-double ChunkServer::now()
-{
-	return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 bool ChunkServer::busy() const

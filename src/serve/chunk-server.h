@@ -58,8 +58,6 @@ public:
 	const ChunkServerLimits& limits() const { return limits_; }
 	UploadLimit& upload_limit() { return upload_; }
 	RecentSends& recent_sends() { return recent_; }
-	// Seconds on a monotonic clock.
-	static double now();
 	void session_closed(ChunkSession* s, const std::string& reason);
 
 private:

@@ -11,6 +11,7 @@
 #include "chunk-server.h"
 #include "serve-check.h"
 
+#include "p2p/clock.h"
 #include "p2p/log.h"
 
 #include <algorithm>
@@ -60,8 +61,8 @@ ChunkSession::ChunkSession(ChunkServer& server, evutil_socket_t fd, std::uint64_
 void ChunkSession::on_message(p2p::Message& msg)
 {
 	if (std::holds_alternative<p2p::ManifestRequest>(msg) || std::holds_alternative<p2p::ChunkRequest>(msg) ||
-	    std::holds_alternative<p2p::ChunkRequestSpare>(msg) || std::holds_alternative<p2p::Ping>(msg) || std::holds_alternative<p2p::Stats>(msg) ||
-	    std::holds_alternative<p2p::HaveRequest>(msg)) {
+	    std::holds_alternative<p2p::ChunkRequestSpare>(msg) || std::holds_alternative<p2p::Ping>(msg) ||
+	    std::holds_alternative<p2p::Stats>(msg) || std::holds_alternative<p2p::HaveRequest>(msg)) {
 		queue_.push_back(std::move(msg));
 	} else {
 		server_.counters().errors_protocol++;
@@ -177,11 +178,11 @@ void ChunkSession::serve(const p2p::ChunkRequest& req)
 // just now; else it is answered like any other.
 void ChunkSession::serve(const p2p::ChunkRequestSpare& req)
 {
-	std::uint64_t chunk = req.offset / p2p::kChunkSize;
-	if (req.offset % p2p::kChunkSize == 0 && req.length <= p2p::kChunkSize && chunk <= UINT32_MAX &&
-	    server_.recent_sends().taken(req.name, static_cast<std::uint32_t>(chunk), id_, server_.now())) {
+	auto chunk = chunk_starting_at(req.offset);
+	if (chunk && req.length <= p2p::kChunkSize &&
+	    server_.recent_sends().taken(req.name, *chunk, id_, p2p::precise_now())) {
 		server_.counters().chunks_taken++;
-		log_debug("session %" PRIu64 ": chunk %" PRIu64 " of %s was sent elsewhere just now", id_, chunk,
+		log_debug("session %" PRIu64 ": chunk %" PRIu32 " of %s was sent elsewhere just now", id_, *chunk,
 		          req.name.c_str());
 		conn_.send(p2p::Error{p2p::ErrorCode::Taken, req.id, "sent to another client just now"});
 		return;
@@ -245,9 +246,8 @@ void ChunkSession::send_file(int fd, const p2p::ChunkRequest& req)
 	}
 	c.chunks_served++;
 	c.bytes_served += req.length;
-	if (req.offset % p2p::kChunkSize == 0 && req.offset / p2p::kChunkSize <= UINT32_MAX)
-		server_.recent_sends().sent(req.name, static_cast<std::uint32_t>(req.offset / p2p::kChunkSize), id_,
-		                            server_.now());
+	if (auto chunk = chunk_starting_at(req.offset))
+		server_.recent_sends().sent(req.name, *chunk, id_, p2p::precise_now());
 }
 
 void ChunkSession::drain()

@@ -2,6 +2,7 @@
 #include "serve-check.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace serve {
 
@@ -44,6 +45,13 @@ p2p::Manifest manifest_page(const ServedFile& f, const p2p::ManifestRequest& req
 	auto page = f.chunk_hashes.subspan(m.first_chunk, n);
 	m.chunk_hashes.assign(page.begin(), page.end());
 	return m;
+}
+
+std::optional<std::uint32_t> chunk_starting_at(std::uint64_t offset)
+{
+	if (offset % p2p::kChunkSize != 0 || offset / p2p::kChunkSize > UINT32_MAX)
+		return std::nullopt;
+	return static_cast<std::uint32_t>(offset / p2p::kChunkSize);
 }
 
 std::optional<Refusal> check_chunk(const ServedFile* f, const p2p::ChunkRequest& req)

@@ -27,6 +27,10 @@ std::optional<Refusal> check_manifest(const ServedFile* f, const p2p::ManifestRe
 // Up to kMaxManifestPage chunk hashes from req.first_chunk.
 p2p::Manifest manifest_page(const ServedFile& f, const p2p::ManifestRequest& req);
 
+// The 2 MiB chunk that starts at `offset`, if one does (what RecentSends
+// keys a send by).
+std::optional<std::uint32_t> chunk_starting_at(std::uint64_t offset);
+
 // NotFound (not served), Changed (another version), BadRange (longer than
 // kMaxChunkLength or outside the file), NotFound (a chunk of the range not
 // verified here), or nullopt: open the file and send the bytes.

@@ -175,3 +175,12 @@ TEST_CASE("serve: counters by name, in a fixed order", "[serve][counters]")
 	REQUIRE(refusals.size() == 6);
 	CHECK(refusals.back() == std::pair<std::string, std::uint64_t>{"files_busy", 2});
 }
+
+TEST_CASE("serve: the chunk a request starts, if it starts one", "[serve][spare]")
+{
+	CHECK(serve::chunk_starting_at(0) == 0u);
+	CHECK(serve::chunk_starting_at(3ull * p2p::kChunkSize) == 3u);
+	CHECK_FALSE(serve::chunk_starting_at(p2p::kChunkSize + 1));
+	CHECK(serve::chunk_starting_at(std::uint64_t{UINT32_MAX} * p2p::kChunkSize) == UINT32_MAX);
+	CHECK_FALSE(serve::chunk_starting_at((std::uint64_t{UINT32_MAX} + 1) * p2p::kChunkSize));
+}
