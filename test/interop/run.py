@@ -320,9 +320,9 @@ def p2pget_downloads(cl, names, sources, both_peers=()):
               f"{cl.label}: p2pget's {n} from the Python peer is byte-identical")
     for n in both_peers:
         peers = {p["peer"]: p["bytes"] for p in results.get(n, {}).get("peers", [])}
-        want = {f"127.0.0.1:{cl.rp}", f"127.0.0.1:{cl.pp}"}
-        got = {"real peerd": peers.get(f"127.0.0.1:{cl.rp}"), "Python peer": peers.get(f"127.0.0.1:{cl.pp}")}
-        check(set(peers) == want and all(v > 0 for v in peers.values()),
+        real, py = f"127.0.0.1:{cl.rp}", f"127.0.0.1:{cl.pp}"
+        got = {"real peerd": peers.get(real), "Python peer": peers.get(py)}
+        check(set(peers) == {real, py} and all(v > 0 for v in peers.values()),
               f"{cl.label}: p2pget took {n} from the Python peer and real peerd together {got}")
 
 
