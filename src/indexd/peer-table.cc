@@ -74,8 +74,8 @@ bool PeerTable::set_file(PeerId id, const p2p::FileEntry& file, std::uint32_t ch
 {
 	Peer& p = peers_[id];
 	NameMap::iterator it;
-	if (auto found = index_.find(file.name); found != index_.end()) {
-		it = found->second;
+	if (auto found = index_.find(file.name)) {
+		it = *found;
 		if (Holder* h = holder_of(it->second, id)) {
 			h->size = file.size;
 			h->hash = file.hash;
@@ -86,7 +86,7 @@ bool PeerTable::set_file(PeerId id, const p2p::FileEntry& file, std::uint32_t ch
 		if (p.files.size() >= max_files_)
 			return false;
 		it = names_.emplace(file.name, NameEntry{}).first;
-		index_.emplace(std::string_view(it->first), it);
+		index_.insert(it->first, it);
 	}
 	if (p.files.size() >= max_files_) {
 		drop_name_if_empty(it);
@@ -101,9 +101,9 @@ bool PeerTable::set_file(PeerId id, const p2p::FileEntry& file, std::uint32_t ch
 void PeerTable::unset_file(PeerId id, std::string_view name)
 {
 	auto found = index_.find(name);
-	if (found == index_.end())
+	if (!found)
 		return;
-	NameMap::iterator it = found->second;
+	NameMap::iterator it = *found;
 	auto& holders = it->second.holders;
 	auto h = std::find_if(holders.begin(), holders.end(), [id](const Holder& x) { return x.peer == id; });
 	if (h == holders.end())
@@ -126,7 +126,7 @@ void PeerTable::drop_name_if_empty(NameMap::iterator it)
 {
 	if (!it->second.holders.empty())
 		return;
-	index_.erase(std::string_view(it->first));
+	index_.erase(it->first);
 	names_.erase(it);
 }
 
@@ -170,9 +170,9 @@ void PeerTable::lookup(std::string_view name, std::vector<p2p::PeerHolding>& out
 {
 	out.clear();
 	auto found = index_.find(name);
-	if (found == index_.end())
+	if (!found)
 		return;
-	for (const Holder& h : found->second->second.holders) {
+	for (const Holder& h : (*found)->second.holders) {
 		if (out.size() >= max)
 			break;
 		if (!partial && !h.complete())

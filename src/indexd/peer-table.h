@@ -6,6 +6,7 @@
 #pragma once
 
 #include "index-store.h"
+#include "name-index.h"
 #include "peer-slots.h"
 
 #include <map>
@@ -68,10 +69,14 @@ private:
 	void drop_name_if_empty(NameMap::iterator it);
 	static Holder* holder_of(NameEntry& entry, PeerId id);
 
+	struct NameOf {
+		std::string_view operator()(NameMap::iterator it) const { return it->first; }
+	};
+
 	std::size_t max_files_;
 	NameMap names_;
-	// Keys view the strings owned by names_ (map nodes never move).
-	std::unordered_map<std::string_view, NameMap::iterator> index_;
+	// Views the strings owned by names_ (map nodes never move).
+	NameIndex<NameMap::iterator, NameOf> index_;
 	PeerSlots<Peer> peers_;
 	std::unordered_map<PeerKey, PeerId, KeyHash> by_key_;
 	std::uint64_t live_peers_ = 0;
