@@ -16,6 +16,7 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <netinet/in.h>
@@ -173,6 +174,7 @@ std::size_t IndexSession::handle_frames(const std::byte* p, std::size_t n)
 	std::size_t pos = 0;
 	p2p::FrameAuth* auth = auth_ ? &*auth_ : nullptr;
 	awaiting_mac_ = false;
+	prefetch_lookups(p, n);
 	// Replies can be far larger than requests (a lookup of a name with
 	// thousands of holders): stop at kMaxOutput and let on_read flush, so a
 	// megabyte of requests cannot turn into gigabytes of replies in memory.
@@ -191,6 +193,30 @@ std::size_t IndexSession::handle_frames(const std::byte* p, std::size_t n)
 		pos += s.used;
 	}
 	return closing_ || closed_ ? 0 : pos;
+}
+
+// Tells the store which names the LOOKUPs in these bytes ask for, before
+// any is answered. Headers are only peeked at: a wrong guess costs a
+// useless prefetch, and handle_frames checks every frame as before.
+void IndexSession::prefetch_lookups(const std::byte* p, std::size_t n)
+{
+	std::array<std::string_view, 32> names;
+	std::size_t count = 0;
+	std::size_t mac = auth_ ? p2p::kMacSize : 0;
+	for (std::size_t pos = 0; count < names.size() && n - pos >= p2p::kHeaderSize;) {
+		p2p::FrameHeader h;
+		if (p2p::check_header({p + pos, p2p::kHeaderSize}, h).status != p2p::DecodeStatus::Ok)
+			break;
+		std::size_t end = pos + p2p::kHeaderSize + h.length + mac;
+		if (end > n)
+			break;
+		if (h.type == p2p::MsgType::Lookup &&
+		    lookup_name(p + pos + p2p::kHeaderSize, h.length, names[count]))
+			count++;
+		pos = end;
+	}
+	if (count > 1)
+		server_.store().prefetch({names.data(), count});
 }
 
 // A frame the step accepted (MAC verified): LOOKUP and PING are answered

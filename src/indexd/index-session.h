@@ -87,6 +87,7 @@ private:
 
 	// Handles the whole frames at the start of [p, p+n); returns the bytes used.
 	std::size_t handle_frames(const std::byte* p, std::size_t n);
+	void prefetch_lookups(const std::byte* p, std::size_t n);
 	void handle_frame(p2p::MsgType type, std::span<const std::byte> frame);
 	// Closed cluster: a timer for the MAC grace, armed only while a whole
 	// frame waits for its MAC (the TTL is polled by the server's tick).

@@ -71,6 +71,9 @@ public:
 	// reuse its capacity).
 	virtual void lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max,
 	                    bool partial = false) const = 0;
+	// A hint that these names are about to be looked up (a batch read off
+	// one connection), so that their memory can be fetched side by side.
+	virtual void prefetch(std::span<const std::string_view>) const {}
 	// One page of names strictly after `after` in byte order: at most `limit`
 	// names, one entry per (name, hash) with the count of its complete
 	// holders (names only partly held are left out), within `max_bytes` of

@@ -58,6 +58,31 @@ public:
 		return true;
 	}
 
+	// Prefetching, for a batch of lookups about to be made: the slot where
+	// a probe for `h` starts, and the value its run holds under `h` (a
+	// hint only: the name is not compared, so as not to wait for it).
+	void prefetch(std::uint64_t h) const
+	{
+		if (!slots_.empty())
+			__builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+	}
+	const V* hint(std::uint64_t h) const
+	{
+		if (slots_.empty())
+			return nullptr;
+		std::size_t mask = slots_.size() - 1;
+		for (std::size_t i = h & mask; slots_[i].hash != 0; i = (i + 1) & mask)
+			if (slots_[i].hash == h)
+				return &slots_[i].value;
+		return nullptr;
+	}
+
+	static std::uint64_t hash_of(std::string_view name)
+	{
+		std::uint64_t h = Hash{}(name);
+		return h == 0 ? 1 : h;
+	}
+
 	std::size_t size() const { return size_; }
 	std::size_t capacity() const { return slots_.size(); }
 
@@ -66,12 +91,6 @@ private:
 		std::uint64_t hash = 0; // 0: empty
 		V value{};
 	};
-
-	static std::uint64_t hash_of(std::string_view name)
-	{
-		std::uint64_t h = Hash{}(name);
-		return h == 0 ? 1 : h;
-	}
 
 	// The slot holding `name`, else the empty slot that ends its probe.
 	std::size_t locate(std::string_view name, std::uint64_t h) const

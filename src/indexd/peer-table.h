@@ -29,6 +29,7 @@ public:
 	void touch(PeerId id, double now) override;
 	void lookup(std::string_view name, std::vector<p2p::PeerHolding>& out, std::size_t max,
 	            bool partial = false) const override;
+	void prefetch(std::span<const std::string_view> names) const override;
 	p2p::ListReply list(std::string_view after, std::uint32_t limit, std::size_t max_bytes) const override;
 	std::vector<PeerId> expire(double heard_before) override;
 	StoreStats stats() const override;

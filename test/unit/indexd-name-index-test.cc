@@ -92,3 +92,28 @@ TEST_CASE("name index: an empty index finds and erases nothing", "[indexd][name-
 	CHECK_FALSE(index.find("a"));
 	CHECK(index.size() == 0);
 }
+
+TEST_CASE("name index: a prefetch hint is the value under that hash, or none", "[indexd][name-index]")
+{
+	Names names{{"a", 1}, {"b", 2}};
+	indexd::NameIndex<Names::iterator, NameOf> index;
+	using Index = decltype(index);
+	CHECK_FALSE(index.hint(Index::hash_of("a"))); // empty: no slots at all
+	index.prefetch(Index::hash_of("a"));
+	for (auto it = names.begin(); it != names.end(); ++it)
+		index.insert(it->first, it);
+	auto a = index.hint(Index::hash_of("a"));
+	REQUIRE(a);
+	CHECK((*a)->first == "a");
+	CHECK_FALSE(index.hint(Index::hash_of("c")));
+	// Names under one hash ("a", "d" and "g" here): the hint is the first
+	// of them in the run, whatever name was asked; find() tells them apart.
+	Names same{{"a", 1}, {"d", 2}};
+	indexd::NameIndex<Names::iterator, NameOf, CrowdedHash> crowded;
+	for (auto it = same.begin(); it != same.end(); ++it)
+		crowded.insert(it->first, it);
+	auto g = crowded.hint(decltype(crowded)::hash_of("g"));
+	REQUIRE(g);
+	CHECK((*g)->first == "a");
+	CHECK_FALSE(crowded.find("g"));
+}

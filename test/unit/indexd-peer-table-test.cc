@@ -376,3 +376,26 @@ TEST_CASE("find names the live peer of a (host, port)", "[indexd][peer-table]")
 	t.remove(a.id);
 	CHECK_FALSE(t.find(key(1, 7000), id));
 }
+
+TEST_CASE("a prefetch of a batch of names changes no answer", "[indexd][peer-table]")
+{
+	PeerTable t;
+	std::vector<FileEntry> files;
+	for (int i = 0; i < 40; i++)
+		files.push_back({"f" + std::to_string(i), 10u + i, hash_of(i)});
+	REQUIRE(t.add(key(1, 6001), files, 0).error == ErrorCode::None);
+	std::vector<std::string> asked;
+	for (int i = 0; i < 50; i++) // 40 held, 10 not; more than one batch
+		asked.push_back("f" + std::to_string(i));
+	std::vector<std::string_view> views(asked.begin(), asked.end());
+	PeerTable empty;
+	empty.prefetch(views);
+	t.prefetch(views);
+	t.prefetch({});
+	for (int i = 0; i < 50; i++) {
+		auto holders = lookup(t, asked[i]);
+		REQUIRE(holders.size() == (i < 40 ? 1u : 0u));
+		if (i < 40)
+			CHECK(holders[0].size == 10u + i);
+	}
+}
