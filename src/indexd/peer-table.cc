@@ -190,17 +190,18 @@ void PeerTable::prefetch(std::span<const std::string_view> names) const
 {
 	constexpr std::size_t kBatch = 32;
 	std::array<std::uint64_t, kBatch> hashes;
+	std::array<const NameMap::iterator*, kBatch> hints;
 	std::size_t n = std::min(names.size(), kBatch);
 	for (std::size_t i = 0; i < n; i++) {
 		hashes[i] = index_.hash_of(names[i]);
 		index_.prefetch(hashes[i]);
 	}
 	for (std::size_t i = 0; i < n; i++)
-		if (auto it = index_.hint(hashes[i]))
-			__builtin_prefetch(&**it);
+		if ((hints[i] = index_.hint(hashes[i])))
+			__builtin_prefetch(&**hints[i]);
 	for (std::size_t i = 0; i < n; i++)
-		if (auto it = index_.hint(hashes[i]))
-			__builtin_prefetch((*it)->second.holders.data());
+		if (hints[i])
+			__builtin_prefetch((*hints[i])->second.holders.data());
 }
 
 p2p::ListReply PeerTable::list(std::string_view after, std::uint32_t limit, std::size_t max_bytes) const
