@@ -4,10 +4,13 @@
 #include "chunk-session.h"
 
 #include "p2p/address.h"
+#include "p2p/clock.h"
 #include "p2p/codec.h"
 #include "p2p/conn-limit.h"
 #include "p2p/log.h"
 
+#include <algorithm>
+#include <cinttypes>
 #include <cstring>
 #include <unistd.h>
 
@@ -16,7 +19,8 @@ namespace serve {
 ChunkServer::ChunkServer(event_base* base, int listen_fd, ServeSource& source, Counters& counters,
                          ChunkServerLimits limits)
 	: base_(base), source_(source), counters_(counters), limits_(limits), upload_(base, limits.rate_limit),
-	  reaper_(base), resume_ev_(evtimer_new(base, resume_cb, this)), drain_ev_(evtimer_new(base, drain_cb, this))
+	  reaper_(base), resume_ev_(evtimer_new(base, resume_cb, this)), drain_ev_(evtimer_new(base, drain_cb, this)),
+	  turns_ev_(event_new(base, -1, EV_PERSIST, turns_cb, this))
 {
 	if (upload_.failed())
 		log_error("cannot set up the rate limit");
@@ -96,8 +100,62 @@ void ChunkServer::resume_cb(evutil_socket_t, short, void* self)
 		evconnlistener_enable(s->listener_.get());
 }
 
+// How often, while sessions wait or send in turns, their progress is read.
+static constexpr double kTurnsTick = 0.01;
+
+bool ChunkServer::request_turn(ChunkSession& s)
+{
+	if (!turns_.contended()) {
+		timeval tv = p2p::to_timeval(kTurnsTick);
+		evtimer_add(turns_ev_.get(), &tv);
+	}
+	double now = p2p::precise_now();
+	turns_.ask(s.id(), now);
+	admit_turns(now, &s);
+	return turns_.has_turn(s.id());
+}
+
+void ChunkServer::end_turn(ChunkSession& s, double now, bool again)
+{
+	turns_.done(s.id(), now);
+	if (again)
+		turns_.ask(s.id(), now);
+	admit_turns(now, &s);
+}
+
+void ChunkServer::admit_turns(double now, const ChunkSession* asking)
+{
+	auto in = turns_.admit(now);
+	for (auto id : in)
+		log_debug("session %" PRIu64 ": a turn to send (%zu sending, %zu slots, %.1f of %.1f MB/s)", id,
+		          turns_.senders(), turns_.slots(), turns_.rate() / 1e6, turns_.peak() / 1e6);
+	if (in.empty())
+		return;
+	// A session may close, and leave sessions_, while another is pumped.
+	for (auto* s : live_sessions())
+		if (s != asking && sessions_.count(s) && std::find(in.begin(), in.end(), s->id()) != in.end())
+			s->pump();
+}
+
+void ChunkServer::turns_cb(evutil_socket_t, short, void* self) { static_cast<ChunkServer*>(self)->run_turns(); }
+
+void ChunkServer::run_turns()
+{
+	double now = p2p::precise_now();
+	for (auto& [key, s] : sessions_)
+		acked_total_ += s->take_acked();
+	turns_.acked(acked_total_, now);
+	for (auto* s : live_sessions())
+		if (sessions_.count(s) && turns_.has_turn(s->id()))
+			s->check_turn(now);
+	admit_turns(now, nullptr);
+	if (!turns_.contended())
+		evtimer_del(turns_ev_.get());
+}
+
 void ChunkServer::session_closed(ChunkSession* s, const std::string&)
 {
+	turns_.leave(s->id());
 	auto it = sessions_.find(s);
 	if (it == sessions_.end())
 		return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "recent-sends.h"
+#include "send-turns.h"
 #include "serve-counters.h"
 #include "serve-source.h"
 #include "upload-limit.h"
@@ -58,6 +59,11 @@ public:
 	const ChunkServerLimits& limits() const { return limits_; }
 	UploadLimit& upload_limit() { return upload_; }
 	RecentSends& recent_sends() { return recent_; }
+	SendTurns& turns() { return turns_; }
+	// `s` has a chunk to send: whether it may now (see send-turns.h).
+	bool request_turn(ChunkSession& s);
+	// `s`'s turn is over; `again`: it has another chunk to send.
+	void end_turn(ChunkSession& s, double now, bool again);
 	void session_closed(ChunkSession* s, const std::string& reason);
 
 private:
@@ -65,6 +71,9 @@ private:
 	static void accept_error_cb(evconnlistener*, void* self);
 	static void resume_cb(evutil_socket_t, short, void* self);
 	static void drain_cb(evutil_socket_t, short, void* self);
+	static void turns_cb(evutil_socket_t, short, void* self);
+	void run_turns();
+	void admit_turns(double now, const ChunkSession* asking);
 	void on_accept(evutil_socket_t fd, const sockaddr* sa);
 	void refuse_over_limit(evutil_socket_t fd, const sockaddr* sa);
 	void on_accept_error();
@@ -76,6 +85,8 @@ private:
 	Counters& counters_;
 	ChunkServerLimits limits_;
 	RecentSends recent_;
+	SendTurns turns_;
+	std::uint64_t acked_total_ = 0; // by every session, while turns are watched
 	std::uint64_t next_id_ = 1;
 	bool draining_ = false;
 	long last_refusal_log_ = -1; // second of the last "connection limit" line
@@ -84,7 +95,7 @@ private:
 	UploadLimit upload_;
 	std::map<ChunkSession*, std::unique_ptr<ChunkSession>> sessions_;
 	p2p::Reaper<ChunkSession> reaper_;
-	p2p::EventPtr resume_ev_, drain_ev_;
+	p2p::EventPtr resume_ev_, drain_ev_, turns_ev_;
 	p2p::ListenerPtr listener_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "chunk-server.h"
 #include "serve-check.h"
+#include "tcp-send-state.h"
 
 #include "p2p/clock.h"
 #include "p2p/log.h"
@@ -32,6 +33,9 @@ inline constexpr std::uint64_t kServeFeatures = p2p::kFeatureChunkMaps | p2p::kF
 inline constexpr std::size_t kLowWater = 4u << 20;
 // More queued requests than this and we stop reading until they drain.
 inline constexpr std::size_t kMaxQueue = 1024;
+// A chunk request answered with fewer bytes (an error, an empty chunk)
+// does not use up a turn.
+inline constexpr std::size_t kMinTurnBytes = 64u << 10;
 // Requests are a few hundred bytes; an honest client sends one whole in
 // far less than this, and one trickling bytes is cut off.
 inline constexpr double kFrameDeadline = 10.0;
@@ -81,11 +85,65 @@ void ChunkSession::on_message(p2p::Message& msg)
 	pump();
 }
 
+static bool is_chunk_request(const p2p::Message& m)
+{
+	return std::holds_alternative<p2p::ChunkRequest>(m) || std::holds_alternative<p2p::ChunkRequestSpare>(m);
+}
+
+bool ChunkSession::wants_turn() const
+{
+	return !queue_.empty() && is_chunk_request(queue_.front());
+}
+
+// One chunk a turn while other sessions wait for one; as many as the
+// output allows while none does.
+bool ChunkSession::take_turn()
+{
+	SendTurns& turns = server_.turns();
+	if (turns.has_turn(id_))
+		return turn_chunks_ == 0 || !turns.waiting();
+	return server_.request_turn(*this);
+}
+
+void ChunkSession::check_turn(double now)
+{
+	SendTurns& turns = server_.turns();
+	bool more = wants_turn();
+	if (more && (turn_chunks_ == 0 || !turns.waiting()))
+		return; // pump() goes on with this turn
+	auto st = tcp_send_state(bufferevent_getfd(conn_.bev()));
+	std::uint64_t left = conn_.output_length() + (st ? st->queued : 0);
+	if (!turns.turn_over(left))
+		return;
+	turn_chunks_ = 0;
+	server_.end_turn(*this, now, more);
+}
+
+std::uint64_t ChunkSession::take_acked()
+{
+	if (!busy() && kernel_queued_ == 0)
+		return 0;
+	auto st = tcp_send_state(bufferevent_getfd(conn_.bev()));
+	if (!st)
+		return 0;
+	std::uint64_t delta = st->acked - std::min(st->acked, acked_);
+	acked_ = st->acked;
+	kernel_queued_ = st->queued;
+	return delta;
+}
+
 void ChunkSession::pump()
 {
+	// Each write may bring the end of our turn: the next sender starts at
+	// once, not at the next tick.
+	if (server_.turns().has_turn(id_))
+		check_turn(p2p::precise_now());
 	while (!queue_.empty() && !conn_.closed() && conn_.output_length() <= kLowWater) {
+		if (is_chunk_request(queue_.front()) && !take_turn())
+			break;
 		p2p::Message msg = std::move(queue_.front());
 		queue_.pop_front();
+		std::size_t before = conn_.output_length();
 		if (auto* m = std::get_if<p2p::ManifestRequest>(&msg))
 			serve(*m);
 		else if (auto* c = std::get_if<p2p::ChunkRequest>(&msg))
@@ -98,6 +156,8 @@ void ChunkSession::pump()
 			conn_.send(stats_reply());
 		else if (auto* h = std::get_if<p2p::HaveRequest>(&msg))
 			serve(*h);
+		if (conn_.output_length() > before + kMinTurnBytes)
+			turn_chunks_++;
 	}
 	if (conn_.closed())
 		return;

@@ -33,11 +33,20 @@ public:
 	// client asked a HAVE_MAP of that version (session-maps.cc).
 	void announce(const std::string& name, const ServedFile& f, const p2p::Message& news);
 
+	// Send turns (send-turns.h). The bytes our client acknowledged since
+	// the last call.
+	std::uint64_t take_acked();
+	// Ends our turn once its last bytes are nearly through, asking for
+	// the next if a chunk request waits.
+	void check_turn(double now);
+	// Answers what the queue holds, as far as turns and the output allow.
+	void pump();
+
 private:
 	void on_message(p2p::Message& msg);
 	void on_close(const std::string& reason);
-	// Answers queued requests while the output is below the low-water mark.
-	void pump();
+	bool wants_turn() const;
+	bool take_turn();
 	void serve(const p2p::ManifestRequest& req);
 	void serve(const p2p::ChunkRequest& req);
 	void serve(const p2p::ChunkRequestSpare& req);
@@ -56,6 +65,8 @@ private:
 	bool reading_paused_ = false;
 	HaveSubscriptions haves_;
 	int timeout_mode_ = -1; // 0: idle (read timeout), 1: busy (write timeout)
+	std::uint32_t turn_chunks_ = 0; // chunks sent in this turn
+	std::uint64_t acked_ = 0, kernel_queued_ = 0; // at the last take_acked()
 	p2p::FramedConn conn_;
 	// After conn_, so it leaves the rate-limit group before the bufferevent goes.
 	UploadLimit::Membership limited_;
