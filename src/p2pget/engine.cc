@@ -18,6 +18,11 @@ namespace p2pget {
 // How often a running download asks the index for holders it has not met:
 // new downloaders of the same file become sources within about this.
 static constexpr double kHolderRefresh = 1.0;
+// Downloaders started together register moments after each one's first
+// lookup, and each has chunks to give within a chunk time or so: in the
+// first seconds the index is asked more often.
+static constexpr double kEarlyRefresh = 0.2;
+static constexpr double kEarlyPeriod = 2.0;
 
 Engine::Engine(EngineOptions options) : options_(std::move(options)), base_(event_base_new())
 {
@@ -28,7 +33,7 @@ Engine::Engine(EngineOptions options) : options_(std::move(options)), base_(even
 			downloads_[r.download]->on_verified(r);
 	});
 	tick_.reset(event_new(base_.get(), -1, EV_PERSIST, tick_cb, this));
-	refresh_.reset(event_new(base_.get(), -1, EV_PERSIST, refresh_cb, this));
+	refresh_.reset(evtimer_new(base_.get(), refresh_cb, this));
 	sigint_.reset(evsignal_new(base_.get(), SIGINT, signal_cb, this));
 	sigterm_.reset(evsignal_new(base_.get(), SIGTERM, signal_cb, this));
 }
@@ -154,10 +159,14 @@ void Engine::lookup_all(std::size_t first)
 			downloads_[id]->on_lookup(reply, error);
 		});
 	}
-	if (holders) {
-		timeval tv = p2p::to_timeval(kHolderRefresh);
-		event_add(refresh_.get(), &tv);
-	}
+	if (holders)
+		arm_refresh();
+}
+
+void Engine::arm_refresh()
+{
+	timeval tv = p2p::to_timeval(now() - started_ < kEarlyPeriod ? kEarlyRefresh : kHolderRefresh);
+	event_add(refresh_.get(), &tv);
 }
 
 void Engine::refresh_cb(evutil_socket_t, short, void* self) { static_cast<Engine*>(self)->refresh_holders(); }
@@ -166,6 +175,7 @@ void Engine::refresh_cb(evutil_socket_t, short, void* self) { static_cast<Engine
 // holders it has.
 void Engine::refresh_holders()
 {
+	arm_refresh();
 	for (std::size_t id = 0; id < downloads_.size(); id++) {
 		if (downloads_[id]->finished() || refreshing_[id])
 			continue;

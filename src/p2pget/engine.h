@@ -100,6 +100,7 @@ private:
 	static void tick_cb(evutil_socket_t, short, void* self);
 	static void refresh_cb(evutil_socket_t, short, void* self);
 	void lookup_all(std::size_t first);
+	void arm_refresh();
 	void refresh_holders();
 	static void signal_cb(evutil_socket_t sig, short, void* self);
 	void on_tick();
