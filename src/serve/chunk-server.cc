@@ -147,7 +147,7 @@ void ChunkServer::run_turns()
 	turns_.acked(acked_total_, now);
 	for (auto* s : live_sessions())
 		if (sessions_.count(s) && turns_.has_turn(s->id()))
-			s->check_turn(now);
+			s->check_turn(now, false); // take_acked() just read its state
 	admit_turns(now, nullptr);
 	if (!turns_.contended())
 		evtimer_del(turns_ev_.get());

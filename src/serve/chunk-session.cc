@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
+#include <utility>
 #include <unistd.h>
 
 namespace serve {
@@ -105,31 +106,35 @@ bool ChunkSession::take_turn()
 	return server_.request_turn(*this);
 }
 
-void ChunkSession::check_turn(double now)
+void ChunkSession::check_turn(double now, bool fresh)
 {
 	SendTurns& turns = server_.turns();
 	bool more = wants_turn();
 	if (more && (turn_chunks_ == 0 || !turns.waiting()))
 		return; // pump() goes on with this turn
-	auto st = tcp_send_state(bufferevent_getfd(conn_.bev()));
-	std::uint64_t left = conn_.output_length() + (st ? st->queued : 0);
-	if (!turns.turn_over(left))
+	if (fresh)
+		read_send_state();
+	if (!turns.turn_over(conn_.output_length() + kernel_queued_))
 		return;
 	turn_chunks_ = 0;
 	server_.end_turn(*this, now, more);
 }
 
-std::uint64_t ChunkSession::take_acked()
+void ChunkSession::read_send_state()
 {
-	if (!busy() && kernel_queued_ == 0)
-		return 0;
 	auto st = tcp_send_state(bufferevent_getfd(conn_.bev()));
 	if (!st)
-		return 0;
-	std::uint64_t delta = st->acked - std::min(st->acked, acked_);
+		return;
+	unreported_acked_ += st->acked - std::min(st->acked, acked_);
 	acked_ = st->acked;
 	kernel_queued_ = st->queued;
-	return delta;
+}
+
+std::uint64_t ChunkSession::take_acked()
+{
+	if (busy() || kernel_queued_ > 0)
+		read_send_state();
+	return std::exchange(unreported_acked_, 0);
 }
 
 void ChunkSession::pump()
@@ -137,9 +142,9 @@ void ChunkSession::pump()
 	// Each write may bring the end of our turn: the next sender starts at
 	// once, not at the next tick.
 	if (server_.turns().has_turn(id_))
-		check_turn(p2p::precise_now());
+		check_turn(p2p::precise_now(), true);
 	while (!queue_.empty() && !conn_.closed() && conn_.output_length() <= kLowWater) {
-		if (is_chunk_request(queue_.front()) && !take_turn())
+		if (wants_turn() && !take_turn())
 			break;
 		p2p::Message msg = std::move(queue_.front());
 		queue_.pop_front();

@@ -34,11 +34,12 @@ public:
 	void announce(const std::string& name, const ServedFile& f, const p2p::Message& news);
 
 	// Send turns (send-turns.h). The bytes our client acknowledged since
-	// the last call.
+	// the last call; it reads the socket's state.
 	std::uint64_t take_acked();
 	// Ends our turn once its last bytes are nearly through, asking for
-	// the next if a chunk request waits.
-	void check_turn(double now);
+	// the next if a chunk request waits. `fresh`: read the socket's state
+	// first, else use what take_acked() read just now.
+	void check_turn(double now, bool fresh);
 	// Answers what the queue holds, as far as turns and the output allow.
 	void pump();
 
@@ -47,6 +48,7 @@ private:
 	void on_close(const std::string& reason);
 	bool wants_turn() const;
 	bool take_turn();
+	void read_send_state();
 	void serve(const p2p::ManifestRequest& req);
 	void serve(const p2p::ChunkRequest& req);
 	void serve(const p2p::ChunkRequestSpare& req);
@@ -66,7 +68,8 @@ private:
 	HaveSubscriptions haves_;
 	int timeout_mode_ = -1; // 0: idle (read timeout), 1: busy (write timeout)
 	std::uint32_t turn_chunks_ = 0; // chunks sent in this turn
-	std::uint64_t acked_ = 0, kernel_queued_ = 0; // at the last take_acked()
+	std::uint64_t acked_ = 0, kernel_queued_ = 0; // at the last read_send_state()
+	std::uint64_t unreported_acked_ = 0;          // since the last take_acked()
 	p2p::FramedConn conn_;
 	// After conn_, so it leaves the rate-limit group before the bufferevent goes.
 	UploadLimit::Membership limited_;

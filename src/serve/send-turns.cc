@@ -55,9 +55,9 @@ std::vector<SendTurns::Id> SendTurns::admit(double now)
 		return in;
 	// Only a link that every sender uses is judged short of senders.
 	bool all_used = turns_.size() >= slots_;
-	bool starved = this->starved() && now - changed_at_ >= kSettle;
+	bool short_of_link = starved() && now - changed_at_ >= kSettle;
 	bool probe = now - changed_at_ >= kProbe;
-	if (all_used && !turns_.empty() && (starved || probe)) {
+	if (all_used && !turns_.empty() && (short_of_link || probe)) {
 		// Far short of the link: double, else one more.
 		slots_ += rate_ < peak_ / 2 ? slots_ : 1;
 		changed_at_ = now;

@@ -9,10 +9,10 @@
 // Never at the cost of an idle upload: a sender whose client's own link is
 // busy elsewhere takes less than our link gives, so when what all clients
 // acknowledge falls below kFill of the best rate seen lately, one more
-// session gets a turn, and every kProbe one more anyway, in case the link
-// is faster than any few clients take; a turn that ends while we ran near
-// that best rate is not replaced, so the number of senders follows what
-// the link needs. Pure: the clock and the byte counts are passed in.
+// session gets a turn (twice as many below half of it), and every kProbe
+// one more anyway, in case the link is faster than any few clients take;
+// a turn that ends while we ran at kFull of that best rate is not
+// replaced, so the number of senders follows what the link needs. Pure: the clock and the byte counts are passed in.
 #pragma once
 
 #include <cstddef>
